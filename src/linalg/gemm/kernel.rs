@@ -1,0 +1,487 @@
+//! The micro-kernel and the blocked loops around it (the BLIS "five loops").
+//!
+//! One generic body, `driver::<T, MR, NR, FMA>`, is compiled three times for
+//! each float type: under `#[target_feature(enable = "avx512f,...")]`, under
+//! `"avx2,fma"`, and with no extra features (the portable path). Inside a
+//! function compiled with the `fma` feature, `mul_add` becomes one
+//! vfmadd instruction; the portable path uses `a * b + c` instead, because
+//! there `mul_add` would be a slow library call.
+//!
+//! The micro-kernel keeps an MR × NR tile of C in a fixed-size array. Its inner
+//! loops have constant trip counts, so LLVM unrolls them, keeps the tile in
+//! vector registers, and turns the `j` loop into vector FMAs: for each `p`, it
+//! loads NR values of packed B, broadcasts each of the MR values of packed A,
+//! and does MR·NR multiply-adds.
+
+use super::pack::{pack_a, pack_b};
+use super::{Kernel, Op, PackedB};
+use crate::linalg::{MatRef, Scalar};
+use std::cell::RefCell;
+
+/// Blocking parameters of one path for one element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tiles {
+    /// Rows of the micro-tile (values of A broadcast per step).
+    pub mr: usize,
+    /// Columns of the micro-tile (values of B loaded as vectors per step).
+    pub nr: usize,
+    /// Depth of a packed block: a B sliver of KC·NR stays in L1.
+    pub kc: usize,
+    /// Rows of a packed A block (a multiple of MR): MC·KC stays in L2.
+    pub mc: usize,
+    /// Columns of a packed B block (a multiple of NR): KC·NC stays in L3.
+    pub nc: usize,
+}
+
+/// Where a task reads op(B) from.
+#[derive(Clone, Copy)]
+pub(crate) enum BSource<'a, T> {
+    /// A plain matrix, packed block by block as the task goes.
+    Plain(Op, MatRef<'a, T>),
+    /// Packed once beforehand (for example W_hh, reused at every time step).
+    Packed(&'a PackedB<T>),
+}
+
+/// A raw pointer to element (0, 0) of C, and its row stride. Tasks write
+/// disjoint rectangles of C through it (see `store_tile`).
+#[derive(Clone, Copy)]
+pub(crate) struct CPtr<T> {
+    pub ptr: *mut T,
+    pub ldc: usize,
+}
+// SAFETY: a CPtr is only shared between the tasks of one parallel GEMM call,
+// which write disjoint rectangles of C while the caller holds C's `&mut`.
+unsafe impl<T: Send> Send for CPtr<T> {}
+// SAFETY: as above; no two tasks write the same element.
+unsafe impl<T: Send> Sync for CPtr<T> {}
+
+/// One rectangle of C = α·op(A)·op(B) + β·C, computed by one thread.
+pub(crate) struct Task<'a, T> {
+    pub op_a: Op,
+    /// (m, k) if `op_a == N`, else (k, m).
+    pub a: MatRef<'a, T>,
+    pub b: BSource<'a, T>,
+    pub alpha: T,
+    pub beta: T,
+    pub c: CPtr<T>,
+    pub k: usize,
+    /// Rows of C this task computes.
+    pub i0: usize,
+    /// One past the last row.
+    pub i1: usize,
+    /// Columns of C this task computes (j0 is a multiple of NR).
+    pub j0: usize,
+    /// One past the last column.
+    pub j1: usize,
+}
+
+/// Per-type tile sizes and the three compiled paths.
+pub trait GemmScalar: Sized + Copy + 'static {
+    /// Blocking parameters for a path.
+    fn tiles(kernel: Kernel) -> Tiles;
+    /// Runs one task on the given path.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn run_task(kernel: Kernel, task: &Task<'_, Self>);
+    /// Lends this thread's two packing buffers (reused across calls, so the
+    /// time loop of an RNN does not allocate).
+    #[doc(hidden)]
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+}
+
+/// How many k-steps ahead the micro-kernel asks for packed B (see `prefetch`).
+const PREFETCH_STEPS: usize = 8;
+
+/// The MR × NR micro-kernel: returns Σ_p a[p·MR + i] · b[p·NR + j] over the
+/// `kc` steps of one packed A sliver and one packed B sliver (`kc ≥ 1`).
+///
+/// The tile starts from the first step's products rather than from zeros
+/// (the same numbers, since 0 + x rounds to x) so no zeroing pass is needed.
+#[inline(always)]
+fn micro_kernel<T: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
+    a: &[T], // packed sliver: kc × MR
+    b: &[T], // packed sliver: kc × NR
+) -> [[T; NR]; MR] {
+    let mut steps = a.chunks_exact(MR).zip(b.chunks_exact(NR));
+    let mut ab = [[T::ZERO; NR]; MR];
+    if let Some((a0, b0)) = steps.next() {
+        for i in 0..MR {
+            for j in 0..NR {
+                ab[i][j] = a0[i] * b0[j];
+            }
+        }
+    }
+    for (ap, bp) in steps {
+        // B streams from L2: ask for the slivers a few steps ahead.
+        let ahead = bp.as_ptr().wrapping_add(PREFETCH_STEPS * NR);
+        for line in 0..(NR * T::BYTES).div_ceil(64) {
+            prefetch(ahead.wrapping_add(line * 64 / T::BYTES));
+        }
+        for i in 0..MR {
+            let ai = ap[i];
+            for j in 0..NR {
+                ab[i][j] = if FMA {
+                    ai.mul_add(bp[j], ab[i][j])
+                } else {
+                    ab[i][j] + ai * bp[j]
+                };
+            }
+        }
+    }
+    ab
+}
+
+/// Asks the CPU to start loading the cache line holding `p` into L1. A hint
+/// only: it changes no value and never faults, even for an address past the end.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 is a hint; it never faults and never reads memory
+    // architecturally, whatever the address. SSE is part of the x86_64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Writes the valid `rows × cols` corner of a tile into C at `(i0, j0)`:
+/// `C ← α·ab + β·C`, or `C ← α·ab` when β = 0 (C is then not read, so NaN in
+/// an uninitialised C does not leak through).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn store_tile<T: Scalar, const MR: usize, const NR: usize>(
+    c: CPtr<T>,
+    i0: usize,
+    j0: usize,
+    rows: usize,
+    cols: usize,
+    ab: &[[T; NR]; MR],
+    alpha: T,
+    beta: T,
+) {
+    if rows == MR && cols == NR {
+        // The common case, with constant loop bounds, so the tile never has
+        // to leave the registers.
+        for (i, ab_row) in ab.iter().enumerate() {
+            store_row(c, i0 + i, j0, ab_row, alpha, beta);
+        }
+    } else {
+        // An edge tile: copy, so the dynamic bounds below do not force the
+        // accumulators of the common case into memory.
+        let edge = *ab;
+        for (i, ab_row) in edge.iter().enumerate().take(rows) {
+            store_row(c, i0 + i, j0, &ab_row[..cols], alpha, beta);
+        }
+    }
+}
+
+/// `C[i, j0 ..] ← α·values + β·C[i, j0 ..]` (C not read when β = 0).
+#[inline(always)]
+fn store_row<T: Scalar>(c: CPtr<T>, i: usize, j0: usize, values: &[T], alpha: T, beta: T) {
+    // SAFETY: (i, j0 .. j0 + values.len()) lies inside C: the task's rectangle
+    // is inside C and `store_tile` clips rows and columns to it. C is borrowed
+    // mutably by the `gemm` call for its whole duration, and tasks write
+    // disjoint rectangles, so this slice aliases nothing else.
+    let row = unsafe { std::slice::from_raw_parts_mut(c.ptr.add(i * c.ldc + j0), values.len()) };
+    if beta == T::ZERO {
+        for (x, &v) in row.iter_mut().zip(values) {
+            *x = alpha * v;
+        }
+    } else {
+        for (x, &v) in row.iter_mut().zip(values) {
+            *x = alpha * v + beta * *x;
+        }
+    }
+}
+
+/// The blocked loops for one task. Every element of C is summed in the same
+/// order whatever the task split: over KC blocks in order, and within a block
+/// over p in order. That is why results do not depend on the thread count, and
+/// why a pre-packed B gives the same bits as a plain one.
+///
+/// Cache plan (BLIS): a `KC × NC` block of packed B stays in L2 and its NR-wide
+/// slivers stream through the innermost loop; one MR-tall sliver of packed A
+/// (`MR × KC`) stays in L1 while it meets every B sliver; the `MC × KC` block of
+/// packed A lives in L3.
+#[inline(always)]
+pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
+    task: &Task<'_, T>,
+    t: Tiles,
+    abuf: &mut Vec<T>,
+    bbuf: &mut Vec<T>,
+) {
+    debug_assert!(t.mr == MR && t.nr == NR, "tile constants disagree");
+    let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
+    let a_len = t.mc.div_ceil(MR) * MR * t.kc;
+    if abuf.len() < a_len {
+        abuf.resize(a_len, T::ZERO);
+    }
+    if let BSource::Plain(..) = task.b {
+        let b_len = t.nc.div_ceil(NR) * NR * t.kc;
+        if bbuf.len() < b_len {
+            bbuf.resize(b_len, T::ZERO);
+        }
+    }
+    // Loop 5: blocks of NC columns.
+    let mut jc = n0;
+    while jc < n1 {
+        let nc = t.nc.min(n1 - jc);
+        // Loop 4: blocks of KC along the shared dimension.
+        let mut pc = 0;
+        while pc < k {
+            let kc = t.kc.min(k - pc);
+            let bblock: &[T] = match task.b {
+                BSource::Plain(op_b, b) => {
+                    pack_b::<T, NR>(op_b, &b, pc, kc, jc, nc, bbuf);
+                    &bbuf[..nc.div_ceil(NR) * NR * kc]
+                }
+                BSource::Packed(pb) => {
+                    let first = jc / NR;
+                    let last = (jc + nc).div_ceil(NR);
+                    &pb.block(pc, kc)[first * NR * kc..last * NR * kc]
+                }
+            };
+            // The first KC block applies β; later blocks add to what is there.
+            let beta = if pc == 0 { task.beta } else { T::ONE };
+            // Loop 3: blocks of MC rows.
+            let mut ic = m0;
+            while ic < m1 {
+                let mc = t.mc.min(m1 - ic);
+                pack_a::<T, MR>(task.op_a, &task.a, ic, mc, pc, kc, abuf);
+                // Loop 2: one A sliver (MR rows) at a time, kept in L1.
+                let mut ir = 0;
+                while ir < mc {
+                    let a_sliver = &abuf[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
+                    let rows = MR.min(mc - ir);
+                    // Loop 1: every B sliver (NR columns) of the block.
+                    let mut jr = 0;
+                    while jr < nc {
+                        let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
+                        let ab = micro_kernel::<T, MR, NR, FMA>(a_sliver, b_sliver);
+                        let cols = NR.min(nc - jr);
+                        store_tile::<T, MR, NR>(
+                            task.c,
+                            ic + ir,
+                            jc + jr,
+                            rows,
+                            cols,
+                            &ab,
+                            task.alpha,
+                            beta,
+                        );
+                        jr += NR;
+                    }
+                    ir += MR;
+                }
+                ic += mc;
+            }
+            pc += kc;
+        }
+        jc += nc;
+    }
+}
+
+/// Packs all of op(B) (k × n) for `PackedB`: KC blocks in order, each as
+/// ⌈n/NR⌉ slivers of `kc·NR`.
+#[inline(always)]
+pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
+    op: Op,
+    b: &MatRef<T>,
+    k: usize,
+    n: usize,
+    kc_max: usize,
+    dst: &mut Vec<T>,
+) {
+    let slivers = n.div_ceil(NR);
+    dst.clear();
+    dst.resize(slivers * NR * k, T::ZERO);
+    let mut pc = 0;
+    while pc < k {
+        let kc = kc_max.min(k - pc);
+        pack_b::<T, NR>(
+            op,
+            b,
+            pc,
+            kc,
+            0,
+            n,
+            &mut dst[pc * slivers * NR..(pc + kc) * slivers * NR],
+        );
+        pc += kc;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The compiled paths. Each wrapper only fixes the type, the tile and the target
+// features; the body is the generic `driver` above.
+// ---------------------------------------------------------------------------
+
+// Tile shapes. The micro-kernel holds MR × NR/lanes accumulators, loads
+// NR/lanes vectors of B and broadcasts MR values of A per step:
+// - AVX-512, 32 zmm registers: 12 × 2 vectors = 24 accumulators
+//   (f32: 12 × 32, f64: 12 × 16), two loads and 12 broadcasts per 24 FMAs.
+// - AVX2, 16 ymm registers: 6 × 2 vectors = 12 accumulators.
+// - Portable (SSE2 on x86_64): 6 × 2 vectors of 128 bits.
+// MR is never a power of two: with MR = 8, LLVM vectorises the i loop (with
+// gathers) instead of the j loop, and the kernel runs 50× slower.
+// Blocking: KC × NC of packed B is 512 KiB, half of this machine's 1 MiB L2;
+// one A sliver (MR × KC) stays in L1; MC × KC of packed A sits in L3.
+const F32_AVX512: Tiles = Tiles {
+    mr: 12,
+    nr: 32,
+    kc: 256,
+    mc: 960,
+    nc: 512,
+};
+const F32_AVX2: Tiles = Tiles {
+    mr: 6,
+    nr: 16,
+    kc: 256,
+    mc: 960,
+    nc: 512,
+};
+const F32_PORTABLE: Tiles = Tiles {
+    mr: 6,
+    nr: 8,
+    kc: 256,
+    mc: 960,
+    nc: 512,
+};
+const F64_AVX512: Tiles = Tiles {
+    mr: 12,
+    nr: 16,
+    kc: 256,
+    mc: 960,
+    nc: 256,
+};
+const F64_AVX2: Tiles = Tiles {
+    mr: 6,
+    nr: 8,
+    kc: 256,
+    mc: 960,
+    nc: 256,
+};
+const F64_PORTABLE: Tiles = Tiles {
+    mr: 6,
+    nr: 4,
+    kc: 256,
+    mc: 960,
+    nc: 256,
+};
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn f32_avx512(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
+    driver::<f32, 12, 32, true>(task, F32_AVX512, abuf, bbuf)
+}
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn f32_avx2(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
+    driver::<f32, 6, 16, true>(task, F32_AVX2, abuf, bbuf)
+}
+fn f32_portable(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
+    driver::<f32, 6, 8, false>(task, F32_PORTABLE, abuf, bbuf)
+}
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn f64_avx512(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
+    driver::<f64, 12, 16, true>(task, F64_AVX512, abuf, bbuf)
+}
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn f64_avx2(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
+    driver::<f64, 6, 8, true>(task, F64_AVX2, abuf, bbuf)
+}
+fn f64_portable(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
+    driver::<f64, 6, 4, false>(task, F64_PORTABLE, abuf, bbuf)
+}
+
+thread_local! {
+    static F32_BUFFERS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static F64_BUFFERS: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl GemmScalar for f32 {
+    fn tiles(kernel: Kernel) -> Tiles {
+        match kernel {
+            Kernel::Avx512 => F32_AVX512,
+            Kernel::Avx2 => F32_AVX2,
+            Kernel::Portable => F32_PORTABLE,
+        }
+    }
+    #[allow(private_interfaces)]
+    fn run_task(kernel: Kernel, task: &Task<'_, f32>) {
+        match kernel {
+            // SAFETY: `Kernel::Avx512` is only ever selected after
+            // `Kernel::supported` has confirmed avx512f, avx2 and fma.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f32_avx512(task, a, b) }),
+            // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f32_avx2(task, a, b) }),
+            _ => Self::with_buffers(|a, b| f32_portable(task, a, b)),
+        }
+    }
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
+        F32_BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut bufs) => {
+                let (a, b) = &mut *bufs;
+                f(a, b)
+            }
+            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+        })
+    }
+}
+
+impl GemmScalar for f64 {
+    fn tiles(kernel: Kernel) -> Tiles {
+        match kernel {
+            Kernel::Avx512 => F64_AVX512,
+            Kernel::Avx2 => F64_AVX2,
+            Kernel::Portable => F64_PORTABLE,
+        }
+    }
+    #[allow(private_interfaces)]
+    fn run_task(kernel: Kernel, task: &Task<'_, f64>) {
+        match kernel {
+            // SAFETY: `Kernel::Avx512` is only ever selected after
+            // `Kernel::supported` has confirmed avx512f, avx2 and fma.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f64_avx512(task, a, b) }),
+            // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f64_avx2(task, a, b) }),
+            _ => Self::with_buffers(|a, b| f64_portable(task, a, b)),
+        }
+    }
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {
+        F64_BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut bufs) => {
+                let (a, b) = &mut *bufs;
+                f(a, b)
+            }
+            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+        })
+    }
+}
+
+/// Packs a whole op(B) for `PackedB` with the tile width of `kernel`.
+pub(crate) fn pack_for<T: Scalar + GemmScalar>(
+    kernel: Kernel,
+    op: Op,
+    b: &MatRef<T>,
+    k: usize,
+    n: usize,
+    dst: &mut Vec<T>,
+) {
+    let t = T::tiles(kernel);
+    // Packing is memory-bound; the portable body is fast enough on every path.
+    match t.nr {
+        4 => pack_whole_b::<T, 4>(op, b, k, n, t.kc, dst),
+        8 => pack_whole_b::<T, 8>(op, b, k, n, t.kc, dst),
+        16 => pack_whole_b::<T, 16>(op, b, k, n, t.kc, dst),
+        32 => pack_whole_b::<T, 32>(op, b, k, n, t.kc, dst),
+        nr => unreachable!("no packing body for NR = {nr}"),
+    }
+}

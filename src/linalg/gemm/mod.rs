@@ -1,0 +1,374 @@
+//! GEMM: `C ← α·op(A)·op(B) + β·C`, with op = identity (`Op::N`) or transpose (`Op::T`).
+//!
+//! Every matrix product in the crate goes through here: the RNN input
+//! projection `X · W_ihᵀ` for all steps at once, the recurrent product
+//! `a⟨t−1⟩ · W_hhᵀ` at each step, and the weight gradients after BPTT.
+//!
+//! The design is BLIS's (Van Zee and van de Geijn, 2015):
+//! 1. split op(B) into blocks of `KC × NC`, and pack each into NR-wide slivers;
+//! 2. split op(A) into blocks of `MC × KC`, and pack each into MR-tall slivers;
+//! 3. for each pair of slivers, the micro-kernel computes an MR × NR tile of C.
+//!
+//! See `kernel.rs` for the micro-kernel and the compiled paths, `pack.rs` for
+//! the packed layouts, and `dispatch.rs` for how a path is chosen.
+//!
+//! Threads: output columns (in whole NR slivers) are split over the pool, or
+//! rows (in whole MR slivers) when C has too few columns. Either way each
+//! element is summed in the same order, so any thread count gives the same bits.
+//! Products below about 2¹⁸ multiply-adds stay on one thread.
+
+mod dispatch;
+mod kernel;
+mod pack;
+
+pub use dispatch::Kernel;
+pub use kernel::{GemmScalar, Tiles};
+
+use super::pool;
+use super::{MatMut, MatRef, Scalar};
+use kernel::{BSource, CPtr, Task};
+
+/// op(X): use X as stored, or its transpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// op(X) = X.
+    N,
+    /// op(X) = Xᵀ.
+    T,
+}
+
+/// Below this many multiply-adds a product runs on one thread.
+pub const PARALLEL_MIN_MACS: usize = 1 << 18;
+
+fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
+    match op {
+        Op::N => (r, c),
+        Op::T => (c, r),
+    }
+}
+
+/// `C ← α·op(A)·op(B) + β·C` on the active kernel path and the default thread count.
+///
+/// Shapes: op(A) is (m, k), op(B) is (k, n), C is (m, n). A mismatch panics
+/// with all three shapes. With β = 0, C is overwritten without being read.
+#[track_caller]
+pub fn gemm<T: Scalar>(
+    op_a: Op,
+    op_b: Op,
+    alpha: T,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    beta: T,
+    c: MatMut<T>,
+) {
+    gemm_with(
+        Kernel::active(),
+        pool::threads(),
+        op_a,
+        op_b,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+    )
+}
+
+/// `gemm` on an explicit kernel path and thread count (tests use this to cover
+/// every path and to compare thread counts). Panics if `kernel` is not
+/// supported by this CPU.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_with<T: Scalar>(
+    kernel: Kernel,
+    threads: usize,
+    op_a: Op,
+    op_b: Op,
+    alpha: T,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    beta: T,
+    c: MatMut<T>,
+) {
+    let (m, k) = op_shape(op_a, a.shape());
+    let (kb, n) = op_shape(op_b, b.shape());
+    check_shapes(
+        op_a,
+        a.shape(),
+        op_b,
+        b.shape(),
+        c.shape(),
+        k == kb && c.shape() == (m, n),
+    );
+    run(
+        kernel,
+        threads,
+        op_a,
+        a,
+        BSource::Plain(op_b, b),
+        alpha,
+        beta,
+        c,
+        m,
+        n,
+        k,
+    );
+}
+
+#[track_caller]
+fn check_shapes(
+    op_a: Op,
+    a: (usize, usize),
+    op_b: Op,
+    b: (usize, usize),
+    c: (usize, usize),
+    ok: bool,
+) {
+    assert!(
+        ok,
+        "gemm: op(A) = {op_a:?}({}, {}), op(B) = {op_b:?}({}, {}), C = ({}, {}): need op(A) (m, k), op(B) (k, n), C (m, n)",
+        a.0, a.1, b.0, b.1, c.0, c.1
+    );
+}
+
+/// op(B) packed once into the micro-kernel's sliver layout, for reuse across
+/// many products with the same right-hand operand. An RNN multiplies by the
+/// same W_hh at every time step, so it packs `W_hhᵀ` once per sequence and
+/// each step skips the packing (and reads B in the order the kernel wants).
+///
+/// A `PackedB` records the kernel path it was packed for, and products with it
+/// run on that path. Results are bit-identical to `gemm` with the unpacked
+/// matrix on the same path.
+#[derive(Clone, Debug)]
+pub struct PackedB<T> {
+    kernel: Kernel,
+    tiles: Tiles,
+    k: usize,
+    n: usize,
+    data: Vec<T>,
+}
+
+impl<T: Scalar> PackedB<T> {
+    /// Packs op(B) on the active path. `b`: (k, n) if `op == N`, else (n, k).
+    pub fn new(op: Op, b: MatRef<T>) -> PackedB<T> {
+        PackedB::new_with(Kernel::active(), op, b)
+    }
+
+    /// Packs op(B) for an explicit kernel path.
+    pub fn new_with(kernel: Kernel, op: Op, b: MatRef<T>) -> PackedB<T> {
+        let mut p = PackedB {
+            kernel,
+            tiles: T::tiles(kernel),
+            k: 0,
+            n: 0,
+            data: Vec::new(),
+        };
+        p.repack(op, b);
+        p
+    }
+
+    /// Packs new values into the same storage (no allocation if the shape is unchanged).
+    pub fn repack(&mut self, op: Op, b: MatRef<T>) {
+        let (k, n) = op_shape(op, b.shape());
+        self.k = k;
+        self.n = n;
+        kernel::pack_for(self.kernel, op, &b, k, n, &mut self.data);
+    }
+
+    /// `(k, n)`: the shape of op(B).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.k, self.n)
+    }
+
+    /// The path this operand was packed for.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// The slivers of the KC block starting at row `pc` (`kc` rows deep).
+    pub(crate) fn block(&self, pc: usize, kc: usize) -> &[T] {
+        let s = self.n.div_ceil(self.tiles.nr) * self.tiles.nr;
+        &self.data[pc * s..(pc + kc) * s]
+    }
+}
+
+/// `C ← α·op(A)·B + β·C` with a pre-packed right operand, on the default thread count.
+#[track_caller]
+pub fn gemm_prepacked<T: Scalar>(
+    op_a: Op,
+    alpha: T,
+    a: MatRef<T>,
+    b: &PackedB<T>,
+    beta: T,
+    c: MatMut<T>,
+) {
+    gemm_prepacked_with(pool::threads(), op_a, alpha, a, b, beta, c)
+}
+
+/// `gemm_prepacked` on an explicit thread count.
+#[track_caller]
+pub fn gemm_prepacked_with<T: Scalar>(
+    threads: usize,
+    op_a: Op,
+    alpha: T,
+    a: MatRef<T>,
+    b: &PackedB<T>,
+    beta: T,
+    c: MatMut<T>,
+) {
+    let (m, k) = op_shape(op_a, a.shape());
+    let (kb, n) = b.shape();
+    check_shapes(
+        op_a,
+        a.shape(),
+        Op::N,
+        (kb, n),
+        c.shape(),
+        k == kb && c.shape() == (m, n),
+    );
+    run(
+        b.kernel,
+        threads,
+        op_a,
+        a,
+        BSource::Packed(b),
+        alpha,
+        beta,
+        c,
+        m,
+        n,
+        k,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<T: Scalar>(
+    kernel: Kernel,
+    threads: usize,
+    op_a: Op,
+    a: MatRef<T>,
+    b: BSource<T>,
+    alpha: T,
+    beta: T,
+    mut c: MatMut<T>,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    assert!(
+        kernel.supported(),
+        "gemm: kernel path {} is not supported by this CPU",
+        kernel.name()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == T::ZERO {
+        // α·op(A)·op(B) contributes nothing: C ← β·C.
+        for i in 0..m {
+            for x in c.row_mut(i) {
+                *x = if beta == T::ZERO { T::ZERO } else { beta * *x };
+            }
+        }
+        return;
+    }
+    let t = T::tiles(kernel);
+    let cptr = CPtr {
+        ptr: c.data_mut().as_mut_ptr(),
+        ldc: c.stride(),
+    };
+    let task = |i0: usize, i1: usize, j0: usize, j1: usize| Task {
+        op_a,
+        a,
+        b,
+        alpha,
+        beta,
+        c: cptr,
+        k,
+        i0,
+        i1,
+        j0,
+        j1,
+    };
+    let col_slivers = n.div_ceil(t.nr);
+    let row_slivers = m.div_ceil(t.mr);
+    let threads = if m * n * k < PARALLEL_MIN_MACS {
+        1
+    } else {
+        threads.max(1)
+    };
+    if threads == 1 {
+        T::run_task(kernel, &task(0, m, 0, n));
+        return;
+    }
+    // Split over columns when there are enough slivers (always with a packed B,
+    // whose slivers are column blocks), otherwise over rows.
+    let by_cols =
+        matches!(b, BSource::Packed(_)) || col_slivers >= 2 * threads || col_slivers >= row_slivers;
+    let parts = if by_cols { col_slivers } else { row_slivers }.min(threads);
+    let run_part = |p: usize| {
+        if by_cols {
+            let j0 = (p * col_slivers / parts) * t.nr;
+            let j1 = (((p + 1) * col_slivers / parts) * t.nr).min(n);
+            T::run_task(kernel, &task(0, m, j0, j1));
+        } else {
+            let i0 = (p * row_slivers / parts) * t.mr;
+            let i1 = (((p + 1) * row_slivers / parts) * t.mr).min(m);
+            T::run_task(kernel, &task(i0, i1, 0, n));
+        }
+    };
+    pool::parallel_for(threads, parts, &run_part);
+}
+
+/// The reference: a naive triple loop, accumulating each dot product in f64.
+/// Slow and simple; the tests measure every fast path against it.
+pub fn gemm_naive<T: Scalar>(
+    op_a: Op,
+    op_b: Op,
+    alpha: T,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    beta: T,
+    mut c: MatMut<T>,
+) {
+    let (m, k) = op_shape(op_a, a.shape());
+    let (kb, n) = op_shape(op_b, b.shape());
+    check_shapes(
+        op_a,
+        a.shape(),
+        op_b,
+        b.shape(),
+        c.shape(),
+        k == kb && c.shape() == (m, n),
+    );
+    let at = |i: usize, p: usize| {
+        if op_a == Op::N {
+            a.at(i, p)
+        } else {
+            a.at(p, i)
+        }
+    };
+    let bt = |p: usize, j: usize| {
+        if op_b == Op::N {
+            b.at(p, j)
+        } else {
+            b.at(j, p)
+        }
+    };
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f64;
+            for p in 0..k {
+                s += at(i, p).to_f64() * bt(p, j).to_f64();
+            }
+            let old = c.row(i)[j];
+            let v = alpha.to_f64() * s
+                + if beta == T::ZERO {
+                    0.0
+                } else {
+                    beta.to_f64() * old.to_f64()
+                };
+            c.row_mut(i)[j] = T::from_f64(v);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Packing: copying a block of op(A) or op(B) into the order the micro-kernel
+//! reads it, so that the kernel's inner loop walks memory with stride 1.
+//!
+//! A block of op(A) with `mc` rows and `kc` columns becomes ⌈mc/MR⌉ *slivers*.
+//! Sliver s holds rows `s·MR .. s·MR+MR`, stored column by column:
+//! `sliver[p·MR + i] = op(A)[s·MR + i, p]`.
+//!
+//! A block of op(B) with `kc` rows and `nc` columns becomes ⌈nc/NR⌉ slivers.
+//! Sliver s holds columns `s·NR .. s·NR+NR`, stored row by row:
+//! `sliver[p·NR + j] = op(B)[p, s·NR + j]`.
+//!
+//! Rows or columns past the edge of the matrix are filled with zeros, so the
+//! kernel always computes a full MR × NR tile and the edge needs no other code.
+
+use super::Op;
+use crate::linalg::{MatRef, Scalar};
+
+/// Packs rows `i0 .. i0+mc` and columns `p0 .. p0+kc` of op(A) into `dst`
+/// as ⌈mc/MR⌉ slivers of `MR·kc` elements.
+/// `a`: (m, k) if `op == N`, else (k, m).
+#[inline(always)]
+pub(crate) fn pack_a<T: Scalar, const MR: usize>(
+    op: Op,
+    a: &MatRef<T>,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    dst: &mut [T],
+) {
+    let lda = a.stride();
+    let src = a.data();
+    let slivers = mc.div_ceil(MR);
+    for s in 0..slivers {
+        let out = &mut dst[s * MR * kc..(s + 1) * MR * kc];
+        let r0 = i0 + s * MR;
+        let valid = MR.min(i0 + mc - r0);
+        match op {
+            Op::N => {
+                // op(A)[r, p] = A[r, p]: read the MR rows side by side, one
+                // column p at a time, and write each column contiguously.
+                let mut rows: [&[T]; MR] = [&[]; MR];
+                for (i, row) in rows.iter_mut().enumerate().take(valid) {
+                    let start = (r0 + i) * lda + p0;
+                    *row = &src[start..start + kc];
+                }
+                for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
+                    for i in 0..MR {
+                        dst_p[i] = if i < valid { rows[i][p] } else { T::ZERO };
+                    }
+                }
+            }
+            Op::T => {
+                // op(A)[r, p] = A[p, r]: row p of A holds the MR values contiguously.
+                for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
+                    let start = (p0 + p) * lda + r0;
+                    if valid == MR {
+                        let from: &[T; MR] =
+                            src[start..start + MR].try_into().expect("MR elements");
+                        dst_p.copy_from_slice(from);
+                    } else {
+                        dst_p[..valid].copy_from_slice(&src[start..start + valid]);
+                        dst_p[valid..].fill(T::ZERO);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `p0 .. p0+kc` and columns `j0 .. j0+nc` of op(B) into `dst`
+/// as ⌈nc/NR⌉ slivers of `NR·kc` elements.
+/// `b`: (k, n) if `op == N`, else (n, k).
+#[inline(always)]
+pub(crate) fn pack_b<T: Scalar, const NR: usize>(
+    op: Op,
+    b: &MatRef<T>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    dst: &mut [T],
+) {
+    let ldb = b.stride();
+    let src = b.data();
+    let slivers = nc.div_ceil(NR);
+    for s in 0..slivers {
+        let out = &mut dst[s * NR * kc..(s + 1) * NR * kc];
+        let c0 = j0 + s * NR;
+        let valid = NR.min(j0 + nc - c0);
+        match op {
+            Op::N => {
+                // op(B)[p, c] = B[p, c]: row p of B holds the NR values contiguously.
+                for (p, dst_p) in out.chunks_exact_mut(NR).enumerate() {
+                    let start = (p0 + p) * ldb + c0;
+                    if valid == NR {
+                        // A fixed-size copy: compiled to a few vector moves.
+                        let from: &[T; NR] =
+                            src[start..start + NR].try_into().expect("NR elements");
+                        dst_p.copy_from_slice(from);
+                    } else {
+                        dst_p[..valid].copy_from_slice(&src[start..start + valid]);
+                        dst_p[valid..].fill(T::ZERO);
+                    }
+                }
+            }
+            Op::T => {
+                // op(B)[p, c] = B[c, p]: read the NR rows of B side by side,
+                // one column p at a time.
+                let mut rows: [&[T]; NR] = [&[]; NR];
+                for (j, row) in rows.iter_mut().enumerate().take(valid) {
+                    let start = (c0 + j) * ldb + p0;
+                    *row = &src[start..start + kc];
+                }
+                for (p, dst_p) in out.chunks_exact_mut(NR).enumerate() {
+                    for j in 0..NR {
+                        dst_p[j] = if j < valid { rows[j][p] } else { T::ZERO };
+                    }
+                }
+            }
+        }
+    }
+}

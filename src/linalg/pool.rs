@@ -1,0 +1,302 @@
+//! A small persistent worker pool built on `std` (`Mutex`, `Condvar`, atomics).
+//!
+//! Why persistent: an RNN calls GEMM once per time step, and spawning threads
+//! per call costs more than a small GEMM. The workers are started once, sleep on
+//! a condition variable, and wake for each parallel call.
+//!
+//! How work is shared: `parallel_for(threads, n_tasks, f)` runs `f(0) … f(n_tasks−1)`
+//! on the calling thread plus up to `threads − 1` workers. Tasks are handed out
+//! by an atomic counter, so which thread runs a task varies; callers make each
+//! task's result independent of that (GEMM gives each task its own block of
+//! output columns), which keeps results bit-identical for any thread count.
+//!
+//! If the pool is already running a job (another thread's call, or a nested
+//! call from inside a task), the new call simply runs all its tasks on the
+//! calling thread. That can never deadlock and gives the same results.
+//!
+//! The thread count comes from `SEQMODELS_THREADS`, or else
+//! `std::thread::available_parallelism`; `set_threads` overrides both.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, TryLockError};
+use std::thread;
+
+/// The closure type a job runs, with its borrow lifetime erased (see `parallel_for`).
+type TaskFn = dyn Fn(usize) + Sync;
+
+struct State {
+    /// Increases by one for every job, so a sleeping worker can tell a new job
+    /// from a spurious wake-up.
+    epoch: u64,
+    /// The current job's closure, `None` once the caller has closed the job.
+    job: Option<&'static TaskFn>,
+    /// How many workers may still join the current job.
+    seats: usize,
+    /// Workers currently inside the current job.
+    active: usize,
+    /// Set if a task panicked on a worker.
+    panicked: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    done: Condvar,
+    next_task: AtomicUsize,
+    n_tasks: AtomicUsize,
+}
+
+struct Pool {
+    shared: Arc<Shared>,
+    /// Held by the caller of a parallel job; also guards growing the pool.
+    busy: Mutex<usize>,
+}
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+static WORKER_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many tasks worker threads (not callers) have run in this process:
+/// lets tests confirm that a parallel path really ran in parallel.
+pub fn worker_tasks_run() -> usize {
+    WORKER_TASKS.load(Ordering::Relaxed)
+}
+
+/// Parses a `SEQMODELS_THREADS` value: a whole number ≥ 1.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "SEQMODELS_THREADS={s:?}: expected a whole number of threads, at least 1"
+        )),
+    }
+}
+
+/// Reads `SEQMODELS_THREADS`: `Ok(None)` if unset, an error naming the variable if malformed.
+pub fn threads_from_env() -> Result<Option<usize>, String> {
+    match std::env::var("SEQMODELS_THREADS") {
+        Ok(s) => parse_threads(&s).map(Some),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(_) => Err("SEQMODELS_THREADS is not valid UTF-8".to_string()),
+    }
+}
+
+/// The thread count parallel kernels use by default.
+pub fn threads() -> usize {
+    let t = THREADS.load(Ordering::Relaxed);
+    if t != 0 {
+        return t;
+    }
+    let t = match threads_from_env() {
+        Ok(Some(n)) => n,
+        Ok(None) => default_threads(),
+        Err(e) => {
+            eprintln!("warning: {e}; using {} threads", default_threads());
+            default_threads()
+        }
+    };
+    THREADS.store(t, Ordering::Relaxed);
+    t
+}
+
+/// `available_parallelism`, or 1 if unknown.
+pub fn default_threads() -> usize {
+    thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Sets the default thread count for this process (at least 1).
+pub fn set_threads(n: usize) {
+    THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+fn pool() -> &'static Pool {
+    POOL.get_or_init(|| Pool {
+        shared: Arc::new(Shared {
+            state: Mutex::new(State {
+                epoch: 0,
+                job: None,
+                seats: 0,
+                active: 0,
+                panicked: false,
+            }),
+            wake: Condvar::new(),
+            done: Condvar::new(),
+            next_task: AtomicUsize::new(0),
+            n_tasks: AtomicUsize::new(0),
+        }),
+        busy: Mutex::new(0),
+    })
+}
+
+/// Runs the tasks of the current job until none are left.
+fn drain(shared: &Shared, f: &(dyn Fn(usize) + Sync + '_), on_worker: bool) {
+    let n = shared.n_tasks.load(Ordering::Acquire);
+    loop {
+        let i = shared.next_task.fetch_add(1, Ordering::AcqRel);
+        if i >= n {
+            break;
+        }
+        f(i);
+        if on_worker {
+            WORKER_TASKS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn worker_loop(shared: Arc<Shared>) {
+    let mut seen = 0u64;
+    loop {
+        let f = {
+            let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if st.epoch != seen {
+                    seen = st.epoch;
+                    if let Some(f) = st.job {
+                        if st.seats > 0 {
+                            st.seats -= 1;
+                            st.active += 1;
+                            break f;
+                        }
+                    }
+                }
+                st = shared.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let ok = catch_unwind(AssertUnwindSafe(|| drain(&shared, f, true))).is_ok();
+        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !ok {
+            st.panicked = true;
+        }
+        st.active -= 1;
+        if st.active == 0 {
+            shared.done.notify_all();
+        }
+    }
+}
+
+/// Runs `f(0)`, …, `f(n_tasks − 1)` on up to `threads` threads (the caller
+/// included) and returns when all have finished. Each task must write only to
+/// data no other task touches. A panic in any task is re-raised here.
+pub fn parallel_for<'f>(threads: usize, n_tasks: usize, f: &'f (dyn Fn(usize) + Sync + 'f)) {
+    let helpers = threads.min(n_tasks).saturating_sub(1);
+    if helpers == 0 {
+        for i in 0..n_tasks {
+            f(i);
+        }
+        return;
+    }
+    let pool = pool();
+    let mut started = match pool.busy.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::WouldBlock) | Err(TryLockError::Poisoned(_)) => {
+            // The pool serves another job: run everything here.
+            for i in 0..n_tasks {
+                f(i);
+            }
+            return;
+        }
+    };
+    while *started < helpers {
+        let shared = Arc::clone(&pool.shared);
+        let spawned = thread::Builder::new()
+            .name(format!("seqmodels-worker-{}", *started))
+            .spawn(move || worker_loop(shared));
+        if spawned.is_err() {
+            break;
+        }
+        *started += 1;
+    }
+    let helpers = helpers.min(*started);
+    let shared = &*pool.shared;
+    // SAFETY: the pool holds this reference only while the job is open or a
+    // worker is active in it. Below, this function closes the job (`job = None`)
+    // and then waits until `active == 0` before returning, so no worker can use
+    // the reference after `f`'s borrow ends. The lifetime is erased only to
+    // store the reference in the shared state; it is never used after return.
+    let f_static: &'static TaskFn =
+        unsafe { std::mem::transmute::<&'f (dyn Fn(usize) + Sync + 'f), &'static TaskFn>(f) };
+    shared.n_tasks.store(n_tasks, Ordering::Release);
+    shared.next_task.store(0, Ordering::Release);
+    {
+        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.epoch += 1;
+        st.job = Some(f_static);
+        st.seats = helpers;
+        st.panicked = false;
+    }
+    shared.wake.notify_all();
+    let mine = catch_unwind(AssertUnwindSafe(|| drain(shared, f, false)));
+    let worker_panicked = {
+        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.job = None;
+        st.seats = 0;
+        while st.active > 0 {
+            st = shared.done.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.panicked
+    };
+    drop(started);
+    if let Err(p) = mine {
+        std::panic::resume_unwind(p);
+    }
+    if worker_panicked {
+        panic!("a task panicked on a worker thread");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn every_task_runs_once() {
+        for threads in 1..=4 {
+            let hits: Vec<AtomicU64> = (0..97).map(|_| AtomicU64::new(0)).collect();
+            parallel_for(threads, hits.len(), &|i| {
+                hits[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+        }
+    }
+
+    #[test]
+    fn nested_calls_run_inline() {
+        let total = AtomicU64::new(0);
+        parallel_for(2, 4, &|_| {
+            parallel_for(2, 3, &|_| {
+                total.fetch_add(1, Ordering::Relaxed);
+            });
+        });
+        assert_eq!(total.load(Ordering::Relaxed), 12);
+    }
+
+    #[test]
+    fn a_panicking_task_is_reported_and_the_pool_survives() {
+        let r = catch_unwind(|| {
+            parallel_for(2, 8, &|i| {
+                if i == 5 {
+                    panic!("task 5");
+                }
+            })
+        });
+        assert!(r.is_err());
+        let n = AtomicU64::new(0);
+        parallel_for(2, 8, &|_| {
+            n.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(n.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn thread_count_parsing() {
+        assert_eq!(parse_threads("3"), Ok(3));
+        assert!(parse_threads("0").is_err());
+        assert!(parse_threads("two")
+            .unwrap_err()
+            .contains("SEQMODELS_THREADS"));
+    }
+}
