@@ -9,14 +9,17 @@
 //! - [`linalg`]: Scalar, Matrix, the packed SIMD GEMM and the worker pool.
 //! - [`rng`]: the seeded generator, specified bit for bit.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
+//! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`io`]: file formats (JSON).
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod error;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;
 pub mod rng;
 
+pub use error::{Error, Result};
 pub use linalg::{Matrix, Scalar};

@@ -30,6 +30,12 @@ impl From<String> for CliError {
     }
 }
 
+impl From<crate::Error> for CliError {
+    fn from(e: crate::Error) -> Self {
+        CliError(e.to_string())
+    }
+}
+
 impl From<&str> for CliError {
     fn from(s: &str) -> Self {
         CliError(s.to_string())
