@@ -8,6 +8,7 @@
 //! The modules, in the order the seed meets them:
 //! - [`linalg`]: Scalar, Matrix, the packed SIMD GEMM and the worker pool.
 //! - [`rng`]: the seeded generator, specified bit for bit.
+//! - [`nn`]: activations, the linear output layer (Wya, by) and the losses.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`io`]: file formats (JSON).
@@ -19,6 +20,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;
+pub mod nn;
 pub mod rng;
 
 pub use error::{Error, Result};

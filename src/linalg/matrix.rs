@@ -436,13 +436,13 @@ impl<T: Scalar> Matrix<T> {
     }
 }
 
-impl<T: Scalar> fmt::Debug for Matrix<T> {
+impl<T: fmt::Debug> fmt::Debug for Matrix<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Matrix ({}, {}) [", self.rows, self.cols)?;
         for i in 0..self.rows.min(8) {
             write!(f, "  ")?;
             for j in 0..self.cols.min(8) {
-                write!(f, "{:>12.6} ", self.data[i * self.cols + j])?;
+                write!(f, "{:?} ", self.data[i * self.cols + j])?;
             }
             if self.cols > 8 {
                 write!(f, "…")?;
