@@ -9,12 +9,16 @@
 //! - [`linalg`]: Scalar, Matrix, the packed SIMD GEMM and the worker pool.
 //! - [`rng`]: the seeded generator, specified bit for bit.
 //! - [`nn`]: activations, the linear output layer (Wya, by) and the losses.
+//! - [`rnn`]: the vanilla RNN, GRU (both forms) and LSTM, one step and whole
+//!   sequences, with explicit BPTT and truncated BPTT.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
+//! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
 //! - [`io`]: file formats (JSON).
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 
+pub mod checks;
 pub mod cli;
 pub mod error;
 pub mod gradcheck;
@@ -22,6 +26,7 @@ pub mod io;
 pub mod linalg;
 pub mod nn;
 pub mod rng;
+pub mod rnn;
 
 pub use error::{Error, Result};
 pub use linalg::{Matrix, Scalar};

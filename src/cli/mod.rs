@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod gradcheck;
 pub mod timing;
 
 pub use args::{Args, CliError};
@@ -15,6 +16,7 @@ seqmodels — the sequence models of Ng's Sequence Models course, from scratch
 usage: seqmodels <command> [options]    (each command takes --help)
 
 commands:
+  gradcheck      check every backward pass against central differences
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
 
 environment:
@@ -44,6 +46,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     match cmd {
         "bench" => bench::run(rest),
+        "gradcheck" => gradcheck::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

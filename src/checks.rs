@@ -1,0 +1,327 @@
+//! The gradient checks that `seqmodels gradcheck` prints and the tests assert.
+//!
+//! Each function builds a small random instance in f64, runs the analytic
+//! backward pass, and compares every element of every gradient (parameters,
+//! inputs and initial states) with central differences through
+//! `gradcheck::check`. The loss weights every output step and the final
+//! state by random coefficients, so every path through time is exercised.
+//!
+//! The traps DESIGN.md warns about are avoided on purpose: T ≥ 3, b_ih and
+//! b_hh drawn independently (distinct and non-zero), no clipping inside the
+//! checked loss, and for ReLU the inputs are redrawn until every
+//! pre-activation is at least 1e-3 away from the kink at 0 (a central
+//! difference across the kink would measure neither side's slope). Likewise
+//! instances are redrawn until no analytic gradient element is non-zero but
+//! below `gradcheck::GRADIENT_FLOOR` (relative error would then measure the
+//! numerical noise floor, not the code); see `gradcheck::well_conditioned`.
+
+use crate::gradcheck::{check, well_conditioned, GradReport, Param, MAX_DRAWS, THRESHOLD};
+use crate::linalg::{MatRef, Matrix};
+use crate::nn::Activation;
+use crate::rng::Rng;
+use crate::rnn::{
+    gru_cell_backward, gru_cell_forward, lstm_cell_backward, lstm_cell_forward, rnn_cell_backward,
+    rnn_cell_forward, sequence_backward, sequence_forward, CellKind, CellParams, State,
+};
+
+/// A shape for a recurrent check: T steps, batch B, input I, hidden H.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Sequence length T.
+    pub steps: usize,
+    /// Batch size B.
+    pub batch: usize,
+    /// Input width I.
+    pub input: usize,
+    /// Hidden width H.
+    pub hidden: usize,
+}
+
+impl Shape {
+    /// `(T, B, I, H)`.
+    pub const fn new(steps: usize, batch: usize, input: usize, hidden: usize) -> Shape {
+        Shape {
+            steps,
+            batch,
+            input,
+            hidden,
+        }
+    }
+}
+
+/// The shapes `seqmodels gradcheck` uses for every cell: B = 1 and H = 1
+/// edge cases and odd sizes.
+pub const CELL_SHAPES: [Shape; 3] = [
+    Shape::new(3, 1, 1, 1),
+    Shape::new(4, 3, 5, 7),
+    Shape::new(5, 2, 4, 3),
+];
+
+fn row(v: &[f64]) -> Matrix<f64> {
+    Matrix::from_vec(1, v.len(), v.to_vec())
+}
+
+/// Rebuilds cell parameters from the four checked tensors.
+fn params_from(kind: CellKind, v: &[Matrix<f64>]) -> CellParams<f64> {
+    CellParams {
+        kind,
+        weight_ih: v[0].clone(),
+        weight_hh: v[1].clone(),
+        bias_ih: v[2].as_slice().to_vec(),
+        bias_hh: v[3].as_slice().to_vec(),
+    }
+}
+
+/// min over all steps and units of |pre-activation| of a vanilla RNN run,
+/// recomputed from the definition (used to keep ReLU away from its kink).
+fn min_abs_preactivation(p: &CellParams<f64>, x: &Matrix<f64>, h0: &Matrix<f64>) -> f64 {
+    let b = h0.rows();
+    let steps = x.rows() / b;
+    let mut h = h0.clone();
+    let mut min = f64::INFINITY;
+    for t in 0..steps {
+        let xt = x.rows_range(t * b, (t + 1) * b).to_matrix();
+        let mut z = Matrix::matmul(
+            &xt,
+            crate::linalg::Op::N,
+            &p.weight_ih,
+            crate::linalg::Op::T,
+        );
+        z.add_assign(&Matrix::matmul(
+            &h,
+            crate::linalg::Op::N,
+            &p.weight_hh,
+            crate::linalg::Op::T,
+        ));
+        for i in 0..b {
+            for j in 0..z.cols() {
+                let v = z.get(i, j) + p.bias_ih[j] + p.bias_hh[j];
+                min = min.min(v.abs());
+                z.set(i, j, v.max(0.0));
+            }
+        }
+        h = z;
+    }
+    min
+}
+
+/// A random instance: parameters, inputs x (T·B, I) and the initial state.
+pub fn random_instance(
+    kind: CellKind,
+    s: Shape,
+    rng: &mut Rng,
+) -> (CellParams<f64>, Matrix<f64>, State<f64>) {
+    loop {
+        let p = CellParams::<f64>::new(kind, s.input, s.hidden, rng);
+        let x = Matrix::random_uniform(s.steps * s.batch, s.input, -1.0, 1.0, rng);
+        let h0 = Matrix::random_uniform(s.batch, s.hidden, -0.5, 0.5, rng);
+        let c0 = kind
+            .has_cell_state()
+            .then(|| Matrix::random_uniform(s.batch, s.hidden, -0.5, 0.5, rng));
+        if kind == CellKind::Rnn(Activation::Relu) && min_abs_preactivation(&p, &x, &h0) < 1e-3 {
+            continue; // too close to ReLU's kink: draw again
+        }
+        return (p, x, State { h: h0, c: c0 });
+    }
+}
+
+/// Σ a_i·b_i accumulated without rounding error in the sum: each product is
+/// split exactly into a rounded part and its error (by FMA), and both are
+/// added with Neumaier's compensated summation. The loss of a gradient check
+/// is then rounded once, at the end, instead of once per term, so its
+/// finite differences measure the network and not the summation.
+#[derive(Default)]
+struct Accurate {
+    sum: f64,
+    comp: f64,
+}
+
+impl Accurate {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+    fn dot(&mut self, a: &Matrix<f64>, b: &Matrix<f64>) {
+        for (&x, &y) in a.as_slice().iter().zip(b.as_slice()) {
+            let p = x * y;
+            self.add(p);
+            self.add(x.mul_add(y, -p));
+        }
+    }
+    fn value(&self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// The loss L = Σ_t Σ R_y ⊙ a⟨t⟩ + Σ R_h ⊙ a⟨T⟩ (+ Σ R_c ⊙ c⟨T⟩) for fixed
+/// random coefficients, evaluated by a fresh forward pass.
+fn weighted_loss(
+    p: &CellParams<f64>,
+    x: MatRef<f64>,
+    s0: &State<f64>,
+    ry: &Matrix<f64>,
+    rf: &State<f64>,
+) -> f64 {
+    let cache = sequence_forward(p, x, s0);
+    let out = cache.outputs().to_matrix();
+    let fin = cache.final_state();
+    let mut acc = Accurate::default();
+    acc.dot(&out, ry);
+    acc.dot(&fin.h, &rf.h);
+    if let (Some(c), Some(rc)) = (fin.c.as_ref(), rf.c.as_ref()) {
+        acc.dot(c, rc);
+    }
+    acc.value()
+}
+
+/// Checks `sequence_backward` for one cell and shape: every element of
+/// weight_ih, weight_hh, bias_ih, bias_hh, x, h0 (and c0).
+pub fn sequence_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
+    let mut rng = Rng::new(seed);
+    let mut draws = 0;
+    loop {
+        draws += 1;
+        let (p, x, s0) = random_instance(kind, s, &mut rng);
+        let ry = Matrix::random_uniform(s.steps * s.batch, s.hidden, -1.0, 1.0, &mut rng);
+        let rf = State {
+            h: Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng),
+            c: kind
+                .has_cell_state()
+                .then(|| Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng)),
+        };
+        let cache = sequence_forward(&p, x.view(), &s0);
+        let mut g = p.zeros_like();
+        let (dx, ds0) = sequence_backward(&p, x.view(), &cache, ry.view(), Some(&rf), &mut g);
+        let mut params = vec![
+            Param::new("weight_ih", p.weight_ih.clone(), g.weight_ih.clone()),
+            Param::new("weight_hh", p.weight_hh.clone(), g.weight_hh.clone()),
+            Param::new("bias_ih", row(&p.bias_ih), row(&g.bias_ih)),
+            Param::new("bias_hh", row(&p.bias_hh), row(&g.bias_hh)),
+            Param::new("x", x.clone(), dx),
+            Param::new("h0", s0.h.clone(), ds0.h.clone()),
+        ];
+        if let (Some(c0), Some(dc0)) = (s0.c.clone(), ds0.c.clone()) {
+            params.push(Param::new("c0", c0, dc0));
+        }
+        if !well_conditioned(&params) && draws < MAX_DRAWS {
+            continue;
+        }
+        let label = format!(
+            "{} T={} B={} I={} H={}",
+            kind.name(),
+            s.steps,
+            s.batch,
+            s.input,
+            s.hidden
+        );
+        return check(label, &params, THRESHOLD, |v| {
+            let pv = params_from(kind, v);
+            let st = State {
+                h: v[5].clone(),
+                c: v.get(6).cloned(),
+            };
+            weighted_loss(&pv, v[4].view(), &st, &ry, &rf)
+        });
+    }
+}
+
+/// Checks the one-step `*_cell_backward` of a cell: every element of the four
+/// parameter tensors, x⟨t⟩, a⟨t−1⟩ (and c⟨t−1⟩), for L = Σ R_h ⊙ a⟨t⟩ (+ Σ R_c ⊙ c⟨t⟩).
+/// `s.steps` is ignored (one step).
+pub fn step_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
+    let mut rng = Rng::new(seed);
+    let one = Shape { steps: 1, ..s };
+    let mut draws = 0;
+    loop {
+        draws += 1;
+        let (p, x, s0) = random_instance(kind, one, &mut rng);
+        let rh = Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng);
+        let rc = Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng);
+        let mut g = p.zeros_like();
+        let (dx, dh0, dc0) = match kind {
+            CellKind::Rnn(_) => {
+                let (_, cache) = rnn_cell_forward(&p, x.view(), s0.h.view());
+                let (dx, dh) = rnn_cell_backward(&p, &cache, rh.view(), &mut g);
+                (dx, dh, None)
+            }
+            CellKind::Gru(_) => {
+                let (_, cache) = gru_cell_forward(&p, x.view(), s0.h.view());
+                let (dx, dh) = gru_cell_backward(&p, &cache, rh.view(), &mut g);
+                (dx, dh, None)
+            }
+            CellKind::Lstm => {
+                let (_, _, cache) = lstm_cell_forward(&p, x.view(), s0.h.view(), s0.cell().view());
+                let (dx, dh, dc) = lstm_cell_backward(&p, &cache, rh.view(), rc.view(), &mut g);
+                (dx, dh, Some(dc))
+            }
+        };
+        let mut params = vec![
+            Param::new("weight_ih", p.weight_ih.clone(), g.weight_ih.clone()),
+            Param::new("weight_hh", p.weight_hh.clone(), g.weight_hh.clone()),
+            Param::new("bias_ih", row(&p.bias_ih), row(&g.bias_ih)),
+            Param::new("bias_hh", row(&p.bias_hh), row(&g.bias_hh)),
+            Param::new("x", x.clone(), dx),
+            Param::new("h_prev", s0.h.clone(), dh0),
+        ];
+        if let (Some(c0), Some(dc0)) = (s0.c.clone(), dc0) {
+            params.push(Param::new("c_prev", c0, dc0));
+        }
+        if !well_conditioned(&params) && draws < MAX_DRAWS {
+            continue;
+        }
+        let label = format!(
+            "{} step B={} I={} H={}",
+            kind.name(),
+            s.batch,
+            s.input,
+            s.hidden
+        );
+        return check(label, &params, THRESHOLD, |v| {
+            let pv = params_from(kind, v);
+            let mut acc = Accurate::default();
+            match kind {
+                CellKind::Rnn(_) => {
+                    acc.dot(&rnn_cell_forward(&pv, v[4].view(), v[5].view()).0, &rh)
+                }
+                CellKind::Gru(_) => {
+                    acc.dot(&gru_cell_forward(&pv, v[4].view(), v[5].view()).0, &rh)
+                }
+                CellKind::Lstm => {
+                    let (h, c, _) = lstm_cell_forward(&pv, v[4].view(), v[5].view(), v[6].view());
+                    acc.dot(&h, &rh);
+                    acc.dot(&c, &rc);
+                }
+            }
+            acc.value()
+        });
+    }
+}
+
+/// Every cell (or one cell if `only` is given): the one-step check, then the
+/// sequence check at every shape of `CELL_SHAPES`.
+pub fn all_cell_checks(only: Option<CellKind>, seed: u64) -> Vec<GradReport> {
+    let mut out = Vec::new();
+    for (k, kind) in CellKind::ALL.into_iter().enumerate() {
+        if only.is_some_and(|o| o != kind) {
+            continue;
+        }
+        out.push(step_check(
+            kind,
+            CELL_SHAPES[1],
+            seed.wrapping_add((k * 100 + 99) as u64),
+        ));
+        for (i, s) in CELL_SHAPES.into_iter().enumerate() {
+            out.push(sequence_check(
+                kind,
+                s,
+                seed.wrapping_add((k * 100 + i) as u64),
+            ));
+        }
+    }
+    out
+}
