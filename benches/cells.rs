@@ -71,7 +71,7 @@ fn benches(c: &mut Criterion) {
             }
             group.bench_function(BenchmarkId::new("sequence_fwd_bwd", &id), |bch| {
                 bch.iter(|| {
-                    let cache = sequence_forward(&p, x.view(), &s0);
+                    let cache = sequence_forward(&p, x.view(), &s0, None);
                     black_box(sequence_backward(
                         &p,
                         x.view(),

@@ -164,10 +164,11 @@ fn weighted_loss(
     p: &CellParams<f64>,
     x: MatRef<f64>,
     s0: &State<f64>,
+    mask: Option<&[f64]>,
     ry: &Matrix<f64>,
     rf: &State<f64>,
 ) -> f64 {
-    let cache = sequence_forward(p, x, s0);
+    let cache = sequence_forward(p, x, s0, mask);
     let out = cache.outputs().to_matrix();
     let fin = cache.final_state();
     let mut acc = Accurate::default();
@@ -182,11 +183,39 @@ fn weighted_loss(
 /// Checks `sequence_backward` for one cell and shape: every element of
 /// weight_ih, weight_hh, bias_ih, bias_hh, x, h0 (and c0).
 pub fn sequence_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
+    sequence_check_with(kind, s, seed, false)
+}
+
+/// A random padding mask (length T·B) for sequences of random lengths 1 … T;
+/// row 0 always has the full length T.
+pub fn random_mask(s: Shape, rng: &mut Rng) -> Vec<f64> {
+    let lengths: Vec<usize> = (0..s.batch)
+        .map(|b| {
+            if b == 0 {
+                s.steps
+            } else {
+                1 + rng.below(s.steps)
+            }
+        })
+        .collect();
+    let mut mask = vec![0.0; s.steps * s.batch];
+    for t in 0..s.steps {
+        for (b, &len) in lengths.iter().enumerate() {
+            mask[t * s.batch + b] = if t < len { 1.0 } else { 0.0 };
+        }
+    }
+    mask
+}
+
+/// `sequence_check`, optionally with a padding mask of random lengths (the
+/// padded steps carry the state, so the final state is each sequence's own).
+pub fn sequence_check_with(kind: CellKind, s: Shape, seed: u64, masked: bool) -> GradReport {
     let mut rng = Rng::new(seed);
     let mut draws = 0;
     loop {
         draws += 1;
         let (p, x, s0) = random_instance(kind, s, &mut rng);
+        let mask = masked.then(|| random_mask(s, &mut rng));
         let ry = Matrix::random_uniform(s.steps * s.batch, s.hidden, -1.0, 1.0, &mut rng);
         let rf = State {
             h: Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng),
@@ -194,7 +223,7 @@ pub fn sequence_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
                 .has_cell_state()
                 .then(|| Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng)),
         };
-        let cache = sequence_forward(&p, x.view(), &s0);
+        let cache = sequence_forward(&p, x.view(), &s0, mask.as_deref());
         let mut g = p.zeros_like();
         let (dx, ds0) = sequence_backward(&p, x.view(), &cache, ry.view(), Some(&rf), &mut g);
         let mut params = vec![
@@ -212,8 +241,9 @@ pub fn sequence_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
             continue;
         }
         let label = format!(
-            "{} T={} B={} I={} H={}",
+            "{}{} T={} B={} I={} H={}",
             kind.name(),
+            if masked { " masked" } else { "" },
             s.steps,
             s.batch,
             s.input,
@@ -225,7 +255,7 @@ pub fn sequence_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
                 h: v[5].clone(),
                 c: v.get(6).cloned(),
             };
-            weighted_loss(&pv, v[4].view(), &st, &ry, &rf)
+            weighted_loss(&pv, v[4].view(), &st, mask.as_deref(), &ry, &rf)
         });
     }
 }
@@ -302,8 +332,8 @@ pub fn step_check(kind: CellKind, s: Shape, seed: u64) -> GradReport {
     }
 }
 
-/// Every cell (or one cell if `only` is given): the one-step check, then the
-/// sequence check at every shape of `CELL_SHAPES`.
+/// Every cell (or one cell if `only` is given): the one-step check, the
+/// sequence check at every shape of `CELL_SHAPES`, and a padded batch.
 pub fn all_cell_checks(only: Option<CellKind>, seed: u64) -> Vec<GradReport> {
     let mut out = Vec::new();
     for (k, kind) in CellKind::ALL.into_iter().enumerate() {
@@ -322,6 +352,14 @@ pub fn all_cell_checks(only: Option<CellKind>, seed: u64) -> Vec<GradReport> {
                 seed.wrapping_add((k * 100 + i) as u64),
             ));
         }
+        // Padded batches: sequences of different lengths, T = 6.
+        let padded = Shape::new(6, 4, 3, 5);
+        out.push(sequence_check_with(
+            kind,
+            padded,
+            seed.wrapping_add((k * 100 + 50) as u64),
+            true,
+        ));
     }
     out
 }

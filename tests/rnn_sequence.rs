@@ -98,7 +98,7 @@ fn sequence_layer_equals_the_unrolled_cells() {
         let (p, x, s0) = random_instance(kind, s, &mut rng);
         let dy = Matrix::random_uniform(s.steps * s.batch, s.hidden, -1.0, 1.0, &mut rng);
         let (out_u, g_u, dx_u, ds0_u) = unrolled(&p, &x, &s0, &dy);
-        let cache = sequence_forward(&p, x.view(), &s0);
+        let cache = sequence_forward(&p, x.view(), &s0, None);
         // Same arithmetic in the same order: the outputs agree bit for bit.
         assert_eq!(
             bits(cache.outputs()),
@@ -135,7 +135,7 @@ fn truncated_bptt_with_full_chunks_is_full_bptt_bit_for_bit() {
                 .has_cell_state()
                 .then(|| Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng)),
         };
-        let cache = sequence_forward(&p, x.view(), &s0);
+        let cache = sequence_forward(&p, x.view(), &s0, None);
         let mut g_full = p.zeros_like();
         let (dx_full, ds0_full) =
             sequence_backward(&p, x.view(), &cache, dy.view(), Some(&d_final), &mut g_full);
@@ -167,7 +167,7 @@ fn truncated_bptt_is_the_gradient_of_the_truncated_loss() {
             let mut g = p.zeros_like();
             let r = tbptt(&p, x.view(), &s0, 4, dy.view(), None, &mut g);
             // The carried state, computed once with the unperturbed parameters.
-            let s4 = sequence_forward(&p, x.rows_range(0, 4 * b), &s0).final_state();
+            let s4 = sequence_forward(&p, x.rows_range(0, 4 * b), &s0, None).final_state();
             let row = |v: &[f64]| Matrix::from_vec(1, v.len(), v.to_vec());
             let params = vec![
                 Param::new("weight_ih", p.weight_ih.clone(), g.weight_ih.clone()),
@@ -194,8 +194,8 @@ fn truncated_bptt_is_the_gradient_of_the_truncated_loss() {
                 h: v[5].clone(),
                 c: s0.c.clone(),
             };
-            let c1 = sequence_forward(&pv, v[4].rows_range(0, 4 * b), &s0v);
-            let c2 = sequence_forward(&pv, v[4].rows_range(4 * b, 6 * b), &s4);
+            let c1 = sequence_forward(&pv, v[4].rows_range(0, 4 * b), &s0v, None);
+            let c2 = sequence_forward(&pv, v[4].rows_range(4 * b, 6 * b), &s4, None);
             c1.outputs()
                 .to_matrix()
                 .hadamard(&dy.rows_range(0, 4 * b).to_matrix())
@@ -209,7 +209,7 @@ fn truncated_bptt_is_the_gradient_of_the_truncated_loss() {
         rep.assert_passed();
         // And truncation really changes the gradient compared with full BPTT.
         let mut g_full = p.zeros_like();
-        let cache = sequence_forward(&p, x.view(), &s0);
+        let cache = sequence_forward(&p, x.view(), &s0, None);
         sequence_backward(&p, x.view(), &cache, dy.view(), None, &mut g_full);
         assert_ne!(g.weight_hh, g_full.weight_hh);
     }
@@ -226,13 +226,13 @@ fn f32_forward_tracks_f64_forward() {
     for kind in CellKind::ALL {
         for s in [Shape::new(20, 4, 16, 32), Shape::new(20, 1, 3, 1)] {
             let (p, x, s0) = random_instance(kind, s, &mut rng);
-            let c64 = sequence_forward(&p, x.view(), &s0);
+            let c64 = sequence_forward(&p, x.view(), &s0, None);
             let p32: CellParams<f32> = p.cast();
             let s32 = State {
                 h: s0.h.cast::<f32>(),
                 c: s0.c.as_ref().map(|c| c.cast::<f32>()),
             };
-            let c32 = sequence_forward(&p32, x.cast::<f32>().view(), &s32);
+            let c32 = sequence_forward(&p32, x.cast::<f32>().view(), &s32, None);
             let o64 = c64.outputs().to_matrix();
             let o32 = c32.outputs().to_matrix().cast::<f64>();
             let mut worst: f64 = 0.0;
@@ -278,10 +278,10 @@ fn gru_forms_agree_where_the_reset_gate_cannot_matter() {
         before.bias_ih[i] = -before.bias_ih[i];
         before.bias_hh[i] = -before.bias_hh[i];
     }
-    let a = sequence_forward(&after, x.view(), &s0)
+    let a = sequence_forward(&after, x.view(), &s0, None)
         .outputs()
         .to_matrix();
-    let b = sequence_forward(&before, x.view(), &s0)
+    let b = sequence_forward(&before, x.view(), &s0, None)
         .outputs()
         .to_matrix();
     assert!(max_rel(a.as_slice(), b.as_slice()) < 1e-13);
@@ -289,8 +289,10 @@ fn gru_forms_agree_where_the_reset_gate_cannot_matter() {
     let (full, _, _) = random_instance(CellKind::Gru(GruVariant::ResetAfter), s, &mut rng);
     let mut course = full.clone();
     course.kind = CellKind::Gru(GruVariant::ResetBefore);
-    let a = sequence_forward(&full, x.view(), &s0).outputs().to_matrix();
-    let b = sequence_forward(&course, x.view(), &s0)
+    let a = sequence_forward(&full, x.view(), &s0, None)
+        .outputs()
+        .to_matrix();
+    let b = sequence_forward(&course, x.view(), &s0, None)
         .outputs()
         .to_matrix();
     assert!(max_rel(a.as_slice(), b.as_slice()) > 1e-3);
@@ -301,8 +303,46 @@ fn same_inputs_same_bits() {
     let mut rng = Rng::new(36);
     for kind in CellKind::ALL {
         let (p, x, s0) = random_instance(kind, Shape::new(5, 4, 6, 8), &mut rng);
-        let a = sequence_forward(&p, x.view(), &s0);
-        let b = sequence_forward(&p, x.view(), &s0);
+        let a = sequence_forward(&p, x.view(), &s0, None);
+        let b = sequence_forward(&p, x.view(), &s0, None);
         assert_eq!(bits(a.outputs()), bits(b.outputs()));
+    }
+}
+
+#[test]
+fn padded_batch_equals_each_sequence_run_alone() {
+    // Sequences of lengths 5, 2 and 4 padded to T = 5 in one batch: outputs at
+    // real positions and final states must equal running each alone.
+    let mut rng = Rng::new(37);
+    let lengths = [5usize, 2, 4];
+    let (steps, b) = (5, lengths.len());
+    for kind in CellKind::ALL {
+        let (p, x, s0) = random_instance(kind, Shape::new(steps, b, 3, 4), &mut rng);
+        let mut mask = vec![0.0; steps * b];
+        for t in 0..steps {
+            for (j, &len) in lengths.iter().enumerate() {
+                mask[t * b + j] = if t < len { 1.0 } else { 0.0 };
+            }
+        }
+        let batch = sequence_forward(&p, x.view(), &s0, Some(&mask));
+        let fin = batch.final_state();
+        for (j, &len) in lengths.iter().enumerate() {
+            let xj = Matrix::from_fn(len, 3, |t, i| x.get(t * b + j, i));
+            let sj = State {
+                h: s0.h.rows_range(j, j + 1).to_matrix(),
+                c: s0.c.as_ref().map(|c| c.rows_range(j, j + 1).to_matrix()),
+            };
+            let alone = sequence_forward(&p, xj.view(), &sj, None);
+            for t in 0..len {
+                let a = batch.outputs().row(t * b + j);
+                let e = max_rel(a, alone.outputs().row(t));
+                assert!(e < 1e-12, "{} seq {j} step {t}: {e:e}", kind.name());
+            }
+            let fa = alone.final_state();
+            assert!(max_rel(fin.h.row(j), fa.h.row(0)) < 1e-12);
+            if let (Some(c), Some(ca)) = (fin.c.as_ref(), fa.c.as_ref()) {
+                assert!(max_rel(c.row(j), ca.row(0)) < 1e-12);
+            }
+        }
     }
 }

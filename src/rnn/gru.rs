@@ -25,8 +25,8 @@
 //! ("GRU") derives both backward passes and maps each onto the packed tensors.
 
 use super::sequence::{
-    add_bias, add_rows, copy_rows, input_gradients, input_projection, split_steps,
-    weight_hh_gradient,
+    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
+    mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, GruVariant, State};
 use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, PackedB, Scalar};
@@ -75,6 +75,7 @@ fn gru_after_step_backward<T: Scalar>(
     hn: &[T],
     h_prev: &[T],
     dh: &[T],
+    mask: Option<&[T]>,
     dzx: &mut [T],
     dzh: &mut [T],
     dh_direct: &mut [T],
@@ -88,6 +89,14 @@ fn gru_after_step_backward<T: Scalar>(
             &mut dzh[row * g3..(row + 1) * g3],
         );
         let o = row * hidden;
+        if is_pad(mask, row) {
+            // A padded row did not step: the state passes through whole.
+            dx.iter_mut()
+                .chain(dhh.iter_mut())
+                .for_each(|v| *v = T::ZERO);
+            dh_direct[o..o + hidden].copy_from_slice(&dh[o..o + hidden]);
+            continue;
+        }
         for j in 0..hidden {
             let (r, z, n) = (g[j], g[hidden + j], g[2 * hidden + j]);
             let d = dh[o + j];
@@ -164,6 +173,7 @@ fn gru_before_step_backward_update<T: Scalar>(
     gates: &[T],
     h_prev: &[T],
     dh: &[T],
+    mask: Option<&[T]>,
     dz: &mut [T],
     dh_direct: &mut [T],
     hidden: usize,
@@ -175,6 +185,13 @@ fn gru_before_step_backward_update<T: Scalar>(
             &mut dz[row * g3..(row + 1) * g3],
         );
         let o = row * hidden;
+        if is_pad(mask, row) {
+            // A padded row did not step: the state passes through whole, and the
+            // zero n block makes the reset half add nothing either.
+            d.iter_mut().for_each(|v| *v = T::ZERO);
+            dh_direct[o..o + hidden].copy_from_slice(&dh[o..o + hidden]);
+            continue;
+        }
         for j in 0..hidden {
             let (u, cand) = (g[hidden + j], g[2 * hidden + j]);
             let dc = dh[o + j];
@@ -340,6 +357,7 @@ pub fn gru_cell_backward<T: Scalar>(
                 cache.aux.as_slice(),
                 cache.h_prev.as_slice(),
                 dh.as_slice(),
+                None,
                 dzx.as_mut_slice(),
                 dzh.as_mut_slice(),
                 dh_prev.as_mut_slice(),
@@ -361,6 +379,7 @@ pub fn gru_cell_backward<T: Scalar>(
                 cache.gates.as_slice(),
                 cache.h_prev.as_slice(),
                 dh.as_slice(),
+                None,
                 dzx.as_mut_slice(),
                 dh_prev.as_mut_slice(),
                 hsz,
@@ -410,6 +429,8 @@ pub fn gru_cell_backward<T: Scalar>(
 pub struct GruCache<T> {
     /// Batch size B.
     pub batch: usize,
+    /// The padding mask the forward pass used (length T·B), if any.
+    pub mask: Option<Vec<T>>,
     /// h⟨0⟩ … h⟨T⟩: ((T+1)·B, H). Rows B.. are the outputs.
     pub h: Matrix<T>,
     /// The gates of every step: (T·B, 3H).
@@ -434,8 +455,14 @@ impl<T: Scalar> GruCache<T> {
     }
 }
 
-/// The GRU over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H).
-pub fn gru_forward<T: Scalar>(p: &CellParams<T>, x: MatRef<T>, h0: MatRef<T>) -> GruCache<T> {
+/// The GRU over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H);
+/// `mask`: optional padding mask of length T·B (see `sequence_forward`).
+pub fn gru_forward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    mask: Option<&[T]>,
+) -> GruCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
     let mut gates = input_projection(p, x); // (T·B, 3H)
@@ -467,6 +494,7 @@ pub fn gru_forward<T: Scalar>(p: &CellParams<T>, x: MatRef<T>, h0: MatRef<T>) ->
                     h_next,
                     hsz,
                 );
+                carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
         }
         GruVariant::ResetBefore => {
@@ -498,11 +526,13 @@ pub fn gru_forward<T: Scalar>(p: &CellParams<T>, x: MatRef<T>, h0: MatRef<T>) ->
                 );
                 add_bias(gh_n.as_mut_slice(), &p.bias_hh[2 * hsz..]);
                 gru_before_update_forward(zx, gh_n.as_slice(), h_prev, h_next, hsz);
+                carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
         }
     }
     GruCache {
         batch: b,
+        mask: mask.map(|m| m.to_vec()),
         h,
         gates,
         aux,
@@ -539,6 +569,7 @@ pub fn gru_backward<T: Scalar>(
                     &cache.aux.as_slice()[t * bh..(t + 1) * bh],
                     &cache.h.as_slice()[t * bh..(t + 1) * bh],
                     dh.as_slice(),
+                    mask_at(cache.mask.as_deref(), t, b),
                     &mut dzx.as_mut_slice()[t * b * g3..(t + 1) * b * g3],
                     dzh_t,
                     dh_prev.as_mut_slice(),
@@ -570,6 +601,7 @@ pub fn gru_backward<T: Scalar>(
                     gates_t,
                     h_prev,
                     dh.as_slice(),
+                    mask_at(cache.mask.as_deref(), t, b),
                     dz_t,
                     dh_prev.as_mut_slice(),
                     hsz,

@@ -14,8 +14,8 @@
 //! Backward: DERIVATIONS.md, "LSTM".
 
 use super::sequence::{
-    add_bias, add_rows, copy_rows, input_gradients, input_projection, split_steps,
-    weight_hh_gradient,
+    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
+    mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellParams, State};
 use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
@@ -58,29 +58,34 @@ fn lstm_step_forward<T: Scalar>(
 ///
 /// `gates`: (B, 4H) = [Γu | Γf | c̃ | Γo]; `c_prev`, `c`: (B, H); `dh`: ∂L/∂a⟨t⟩
 /// (B, H); `dc`: on entry ∂L/∂c⟨t⟩ from later steps, on exit ∂L/∂c⟨t−1⟩.
-/// Writes `dz`: ∂L/∂z (B, 4H), the gradient of the pre-activations.
+/// Writes `dz`: ∂L/∂z (B, 4H), the gradient of the pre-activations, and
+/// `direct`: the part of ∂L/∂a⟨t−1⟩ that bypasses W_hh (0, except for padded
+/// rows, which did not step: there dz = 0 and dh, dc pass through whole).
+#[allow(clippy::too_many_arguments)]
 fn lstm_step_backward<T: Scalar>(
     gates: &[T],
     c_prev: &[T],
     c: &[T],
     dh: &[T],
+    mask: Option<&[T]>,
     dc: &mut [T],
     dz: &mut [T],
+    direct: &mut [T],
     hidden: usize,
 ) {
     let g4 = 4 * hidden;
-    for (n, (g, d)) in gates
-        .chunks_exact(g4)
-        .zip(dz.chunks_exact_mut(g4))
-        .enumerate()
-    {
+    for n in 0..dz.len() / g4.max(1) {
         let r = n * hidden..(n + 1) * hidden;
-        let (cp, cn, dhn, dcn) = (
-            &c_prev[r.clone()],
-            &c[r.clone()],
-            &dh[r.clone()],
-            &mut dc[r],
-        );
+        let d = &mut dz[n * g4..(n + 1) * g4];
+        if is_pad(mask, n) {
+            d.iter_mut().for_each(|x| *x = T::ZERO);
+            direct[r.clone()].copy_from_slice(&dh[r]);
+            continue; // dc passes through unchanged
+        }
+        let g = &gates[n * g4..(n + 1) * g4];
+        let (cp, cn, dhn) = (&c_prev[r.clone()], &c[r.clone()], &dh[r.clone()]);
+        direct[r.clone()].iter_mut().for_each(|x| *x = T::ZERO);
+        let dcn = &mut dc[r];
         for j in 0..hidden {
             let (u, f, cand, o) = (g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]);
             let tc = cn[j].tanh();
@@ -91,8 +96,9 @@ fn lstm_step_backward<T: Scalar>(
             let du = dcj * cand;
             let df = dcj * cp[j];
             let dcand = dcj * u;
-            dcn[j] = dcj * f; // ∂L/∂c⟨t−1⟩
-                              // through σ and tanh, in terms of their outputs
+            // ∂L/∂c⟨t−1⟩
+            dcn[j] = dcj * f;
+            // through σ and tanh, in terms of their outputs
             d[j] = du * u * (T::ONE - u);
             d[hidden + j] = df * f * (T::ONE - f);
             d[2 * hidden + j] = dcand * (T::ONE - cand * cand);
@@ -184,25 +190,27 @@ pub fn lstm_cell_backward<T: Scalar>(
     let mut dz = Matrix::zeros(b, 4 * hsz);
     let mut dc_prev = dc.to_matrix();
     let dh = dh.to_matrix();
+    let mut dh_prev = Matrix::zeros(b, hsz);
     lstm_step_backward(
         cache.gates.as_slice(),
         cache.c_prev.as_slice(),
         cache.c.as_slice(),
         dh.as_slice(),
+        None,
         dc_prev.as_mut_slice(),
         dz.as_mut_slice(),
+        dh_prev.as_mut_slice(),
         hsz,
     );
     let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
-    let mut dh_prev = Matrix::zeros(b, hsz);
     gemm(
         Op::N,
         Op::N,
         T::ONE,
         dz.view(),
         p.weight_hh.view(),
-        T::ZERO,
+        T::ONE,
         dh_prev.view_mut(),
     );
     (dx, dh_prev, dc_prev)
@@ -213,6 +221,8 @@ pub fn lstm_cell_backward<T: Scalar>(
 pub struct LstmCache<T> {
     /// Batch size B.
     pub batch: usize,
+    /// The padding mask the forward pass used (length T·B), if any.
+    pub mask: Option<Vec<T>>,
     /// a⟨0⟩ … a⟨T⟩: ((T+1)·B, H). Rows B.. are the outputs.
     pub h: Matrix<T>,
     /// c⟨0⟩ … c⟨T⟩: ((T+1)·B, H).
@@ -238,8 +248,9 @@ impl<T: Scalar> LstmCache<T> {
 }
 
 /// The LSTM over a whole sequence. `x`: (T·B, I), time-major; `h0`, `c0`:
-/// (B, H). Returns the cache, which holds the outputs a⟨1⟩ … a⟨T⟩ and the
-/// final state.
+/// (B, H); `mask`: optional padding mask of length T·B (see
+/// `sequence_forward`). Returns the cache, which holds the outputs
+/// a⟨1⟩ … a⟨T⟩ and the final state.
 ///
 /// Same arithmetic as `lstm_cell_forward` at each step, with the input
 /// projection for all steps done as one GEMM before the loop and W_hhᵀ packed
@@ -249,6 +260,7 @@ pub fn lstm_forward<T: Scalar>(
     x: MatRef<T>,
     h0: MatRef<T>,
     c0: MatRef<T>,
+    mask: Option<&[T]>,
 ) -> LstmCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
@@ -274,9 +286,12 @@ pub fn lstm_forward<T: Scalar>(
         add_bias(z, &p.bias_hh);
         let (c_prev, c_next) = split_steps(c.as_mut_slice(), t, b * hsz);
         lstm_step_forward(z, c_prev, c_next, h_next, hsz);
+        carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
+        carry_padded_rows(mask_at(mask, t, b), c_prev, c_next, hsz);
     }
     LstmCache {
         batch: b,
+        mask: mask.map(|m| m.to_vec()),
         h,
         c,
         gates,
@@ -305,6 +320,7 @@ pub fn lstm_backward<T: Scalar>(
     let mut dz = Matrix::zeros(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
+    let mut dh_prev = Matrix::zeros(b, hsz);
     for t in (0..steps).rev() {
         // ∂L/∂a⟨t⟩ = from the output at t + from step t+1
         add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
@@ -316,19 +332,22 @@ pub fn lstm_backward<T: Scalar>(
             &cache.c.as_slice()[rows],
             &cache.c.as_slice()[next],
             dh.as_slice(),
+            mask_at(cache.mask.as_deref(), t, b),
             dc.as_mut_slice(),
             dz_t,
+            dh_prev.as_mut_slice(),
             hsz,
         );
-        // ∂L/∂a⟨t−1⟩ = ∂L/∂z · W_hh
+        // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z · W_hh
         gemm_prepacked(
             Op::N,
             T::ONE,
             MatRef::from_slice(dz_t, b, 4 * hsz),
             &w_hh,
-            T::ZERO,
-            dh.view_mut(),
+            T::ONE,
+            dh_prev.view_mut(),
         );
+        std::mem::swap(&mut dh, &mut dh_prev);
     }
     let dx = input_gradients(p, x, dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);

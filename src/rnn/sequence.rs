@@ -55,6 +55,37 @@ pub(crate) fn split_steps<T>(buf: &mut [T], t: usize, block: usize) -> (&[T], &m
     (&before[t * block..], &mut after[..block])
 }
 
+/// Step `t`'s slice of a time-major mask of length T·B (1 = a real position,
+/// 0 = padding after the end of a shorter sequence).
+pub(crate) fn mask_at<T>(mask: Option<&[T]>, t: usize, b: usize) -> Option<&[T]> {
+    mask.map(|m| &m[t * b..(t + 1) * b])
+}
+
+/// True if row `n` of a step is padding.
+#[inline]
+pub(crate) fn is_pad<T: Scalar>(mask_t: Option<&[T]>, n: usize) -> bool {
+    mask_t.is_some_and(|m| m[n] == T::ZERO)
+}
+
+/// Forward masking: a padded row keeps its previous state, so after a
+/// sequence ends its state is carried unchanged to step T (the final state is
+/// then each sequence's own last state). `prev`, `next`: (B, H).
+pub(crate) fn carry_padded_rows<T: Scalar>(
+    mask_t: Option<&[T]>,
+    prev: &[T],
+    next: &mut [T],
+    hidden: usize,
+) {
+    if let Some(m) = mask_t {
+        for (n, &mn) in m.iter().enumerate() {
+            if mn == T::ZERO {
+                next[n * hidden..(n + 1) * hidden]
+                    .copy_from_slice(&prev[n * hidden..(n + 1) * hidden]);
+            }
+        }
+    }
+}
+
 /// Z_x = X · W_ihᵀ + b_ih for all steps at once: `x` (T·B, I) → (T·B, G·H).
 pub(crate) fn input_projection<T: Scalar>(p: &CellParams<T>, x: MatRef<T>) -> Matrix<T> {
     let mut z = Matrix::zeros(x.rows(), p.weight_ih.rows());
@@ -165,16 +196,31 @@ impl<T: Scalar> SeqCache<T> {
 }
 
 /// Runs any cell over a sequence. `x`: (T·B, I) time-major; `state0`: the
-/// initial state, (B, H) each.
+/// initial state, (B, H) each; `mask`: optional, length T·B, 1 for real
+/// positions and 0 for padding (a padded row carries its state unchanged, so
+/// sequences of different lengths share a batch; see DERIVATIONS.md, "Masking").
 pub fn sequence_forward<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
     state0: &State<T>,
+    mask: Option<&[T]>,
 ) -> SeqCache<T> {
+    if let Some(m) = mask {
+        assert!(
+            m.len() == x.rows(),
+            "sequence_forward: mask of length {} for {} rows",
+            m.len(),
+            x.rows()
+        );
+    }
+    let (h0, c0) = (state0.h.view(), state0.c.as_ref().map(|c| c.view()));
     match p.kind {
-        CellKind::Rnn(_) => SeqCache::Rnn(rnn_forward(p, x, state0.h.view())),
-        CellKind::Gru(_) => SeqCache::Gru(gru_forward(p, x, state0.h.view())),
-        CellKind::Lstm => SeqCache::Lstm(lstm_forward(p, x, state0.h.view(), state0.cell().view())),
+        CellKind::Rnn(_) => SeqCache::Rnn(rnn_forward(p, x, h0, mask)),
+        CellKind::Gru(_) => SeqCache::Gru(gru_forward(p, x, h0, mask)),
+        CellKind::Lstm => {
+            let c0 = c0.expect("LSTM state needs a memory cell c");
+            SeqCache::Lstm(lstm_forward(p, x, h0, c0, mask))
+        }
     }
 }
 
@@ -263,7 +309,7 @@ pub fn tbptt<T: Scalar>(
     while t0 < steps {
         let t1 = (t0 + chunk).min(steps);
         let xc = x.rows_range(t0 * b, t1 * b);
-        let cache = sequence_forward(p, xc, &state);
+        let cache = sequence_forward(p, xc, &state, None);
         let last = t1 == steps;
         let (dxc, ds0) = sequence_backward(
             p,

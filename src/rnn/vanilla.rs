@@ -12,8 +12,8 @@
 //! "Vanilla RNN".
 
 use super::sequence::{
-    add_bias, add_rows, copy_rows, input_gradients, input_projection, split_steps,
-    weight_hh_gradient,
+    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
+    mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, State};
 use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
@@ -37,10 +37,29 @@ fn rnn_step_forward<T: Scalar>(g: Activation, z: &[T], h: &mut [T]) {
 }
 
 /// The element-wise part of one backward step: ∂L/∂z = ∂L/∂a ⊙ g′, with g′
-/// written in terms of a = g(z). All (B, H).
-fn rnn_step_backward<T: Scalar>(g: Activation, h: &[T], dh: &[T], dz: &mut [T]) {
-    for ((d, &a), &da) in dz.iter_mut().zip(h).zip(dh) {
-        *d = da * g.derivative_from_output(a);
+/// written in terms of a = g(z). All (B, H). Padded rows (mask 0) did not
+/// step: their ∂L/∂z is 0 and ∂L/∂a passes whole into `direct` (the part of
+/// ∂L/∂a⟨t−1⟩ that bypasses W_hh; 0 for real rows).
+fn rnn_step_backward<T: Scalar>(
+    g: Activation,
+    h: &[T],
+    dh: &[T],
+    mask: Option<&[T]>,
+    dz: &mut [T],
+    direct: &mut [T],
+    hidden: usize,
+) {
+    for n in 0..dz.len() / hidden.max(1) {
+        let r = n * hidden..(n + 1) * hidden;
+        if is_pad(mask, n) {
+            dz[r.clone()].iter_mut().for_each(|d| *d = T::ZERO);
+            direct[r.clone()].copy_from_slice(&dh[r]);
+            continue;
+        }
+        for j in r {
+            dz[j] = dh[j] * g.derivative_from_output(h[j]);
+            direct[j] = T::ZERO;
+        }
     }
 }
 
@@ -104,22 +123,25 @@ pub fn rnn_cell_backward<T: Scalar>(
 ) -> (Matrix<T>, Matrix<T>) {
     let (b, hsz) = cache.h.shape();
     let mut dz = Matrix::zeros(b, hsz);
+    let mut dh_prev = Matrix::zeros(b, hsz);
     rnn_step_backward(
         activation(p),
         cache.h.as_slice(),
         dh.to_matrix().as_slice(),
+        None,
         dz.as_mut_slice(),
+        dh_prev.as_mut_slice(),
+        hsz,
     );
     let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
-    let mut dh_prev = Matrix::zeros(b, hsz);
     gemm(
         Op::N,
         Op::N,
         T::ONE,
         dz.view(),
         p.weight_hh.view(),
-        T::ZERO,
+        T::ONE,
         dh_prev.view_mut(),
     );
     (dx, dh_prev)
@@ -130,6 +152,8 @@ pub fn rnn_cell_backward<T: Scalar>(
 pub struct RnnCache<T> {
     /// Batch size B.
     pub batch: usize,
+    /// The padding mask the forward pass used (length T·B), if any.
+    pub mask: Option<Vec<T>>,
     /// a⟨0⟩ … a⟨T⟩: ((T+1)·B, H). Rows B.. are the outputs.
     pub h: Matrix<T>,
 }
@@ -150,8 +174,14 @@ impl<T: Scalar> RnnCache<T> {
     }
 }
 
-/// The RNN over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H).
-pub fn rnn_forward<T: Scalar>(p: &CellParams<T>, x: MatRef<T>, h0: MatRef<T>) -> RnnCache<T> {
+/// The RNN over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H);
+/// `mask`: optional padding mask of length T·B (see `sequence_forward`).
+pub fn rnn_forward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    mask: Option<&[T]>,
+) -> RnnCache<T> {
     let g = activation(p);
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
@@ -172,8 +202,13 @@ pub fn rnn_forward<T: Scalar>(p: &CellParams<T>, x: MatRef<T>, h0: MatRef<T>) ->
         );
         add_bias(zt, &p.bias_hh);
         rnn_step_forward(g, zt, h_next);
+        carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
     }
-    RnnCache { batch: b, h }
+    RnnCache {
+        batch: b,
+        mask: mask.map(|m| m.to_vec()),
+        h,
+    }
 }
 
 /// Backward of `rnn_forward`: BPTT (DERIVATIONS.md, "Vanilla RNN" and
@@ -195,6 +230,7 @@ pub fn rnn_backward<T: Scalar>(
     let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (H, H)
     let mut dz = Matrix::zeros(steps * b, hsz);
     let mut dh = dh_n.to_matrix();
+    let mut dh_prev = Matrix::zeros(b, hsz);
     for t in (0..steps).rev() {
         add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
         let dz_t = &mut dz.as_mut_slice()[t * b * hsz..(t + 1) * b * hsz];
@@ -202,17 +238,21 @@ pub fn rnn_backward<T: Scalar>(
             g,
             &cache.h.as_slice()[(t + 1) * b * hsz..(t + 2) * b * hsz],
             dh.as_slice(),
+            mask_at(cache.mask.as_deref(), t, b),
             dz_t,
+            dh_prev.as_mut_slice(),
+            hsz,
         );
-        // ∂L/∂a⟨t−1⟩ = ∂L/∂z⟨t⟩ · W_hh
+        // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z⟨t⟩ · W_hh
         gemm_prepacked(
             Op::N,
             T::ONE,
             MatRef::from_slice(dz_t, b, hsz),
             &w_hh,
-            T::ZERO,
-            dh.view_mut(),
+            T::ONE,
+            dh_prev.view_mut(),
         );
+        std::mem::swap(&mut dh, &mut dh_prev);
     }
     let dx = input_gradients(p, x, dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
