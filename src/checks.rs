@@ -15,13 +15,16 @@
 //! below `gradcheck::GRADIENT_FLOOR` (relative error would then measure the
 //! numerical noise floor, not the code); see `gradcheck::well_conditioned`.
 
-use crate::gradcheck::{check, well_conditioned, GradReport, Param, MAX_DRAWS, THRESHOLD};
+use crate::gradcheck::{
+    check, well_conditioned, well_conditioned_for, GradReport, Param, MAX_DRAWS, THRESHOLD,
+};
 use crate::linalg::{MatRef, Matrix};
 use crate::nn::Activation;
 use crate::rng::Rng;
 use crate::rnn::{
     gru_cell_backward, gru_cell_forward, lstm_cell_backward, lstm_cell_forward, rnn_cell_backward,
-    rnn_cell_forward, sequence_backward, sequence_forward, CellKind, CellParams, State,
+    rnn_cell_forward, sequence_backward, sequence_forward, stack_backward, stack_forward, CellKind,
+    CellParams, StackedRnn, State,
 };
 
 /// A shape for a recurrent check: T steps, batch B, input I, hidden H.
@@ -361,5 +364,166 @@ pub fn all_cell_checks(only: Option<CellKind>, seed: u64) -> Vec<GradReport> {
             true,
         ));
     }
+    out
+}
+
+/// Checks `stack_backward` for an L-layer (optionally bidirectional) RNN:
+/// every element of every layer's four tensors, x, and every initial state,
+/// for L = Σ R_y ⊙ outputs + Σ R_h ⊙ h_n (+ Σ R_c ⊙ c_n), optionally with a
+/// padding mask. `threshold` is 1e-7 for one or two layers; the 3-layer
+/// bidirectional LSTM uses 1e-6, as deeper stacks accumulate more roundoff.
+pub fn stack_check(
+    kind: CellKind,
+    num_layers: usize,
+    bidirectional: bool,
+    s: Shape,
+    seed: u64,
+    masked: bool,
+    threshold: f64,
+) -> GradReport {
+    let mut rng = Rng::new(seed);
+    let d = if bidirectional { 2 } else { 1 };
+    let mut draws = 0;
+    loop {
+        draws += 1;
+        let p =
+            StackedRnn::<f64>::new(kind, s.input, s.hidden, num_layers, bidirectional, &mut rng);
+        let x = Matrix::random_uniform(s.steps * s.batch, s.input, -1.0, 1.0, &mut rng);
+        let states: Vec<State<f64>> = (0..p.layers.len())
+            .map(|_| State {
+                h: Matrix::random_uniform(s.batch, s.hidden, -0.5, 0.5, &mut rng),
+                c: kind
+                    .has_cell_state()
+                    .then(|| Matrix::random_uniform(s.batch, s.hidden, -0.5, 0.5, &mut rng)),
+            })
+            .collect();
+        let mask = masked.then(|| random_mask(s, &mut rng));
+        let ry = Matrix::random_uniform(s.steps * s.batch, d * s.hidden, -1.0, 1.0, &mut rng);
+        let rf: Vec<State<f64>> = (0..p.layers.len())
+            .map(|_| State {
+                h: Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng),
+                c: kind
+                    .has_cell_state()
+                    .then(|| Matrix::random_uniform(s.batch, s.hidden, -1.0, 1.0, &mut rng)),
+            })
+            .collect();
+        if kind == CellKind::Rnn(Activation::Relu) {
+            // The kink rule of `random_instance` is only implemented for one layer.
+            panic!("stack_check: use tanh for stacked checks");
+        }
+        let cache = stack_forward(&p, x.view(), &states, mask.as_deref());
+        let mut g = p.zeros_like();
+        let (dx, ds) = stack_backward(&p, x.view(), &cache, ry.view(), Some(&rf), &mut g);
+        let mut params = Vec::new();
+        for ((name, shape, v), (_, _, gv)) in p.named_tensors().into_iter().zip(g.named_tensors()) {
+            let (r, c) = if shape.len() == 2 {
+                (shape[0], shape[1])
+            } else {
+                (1, shape[0])
+            };
+            params.push(Param::new(
+                name,
+                Matrix::from_vec(r, c, v.to_vec()),
+                Matrix::from_vec(r, c, gv.to_vec()),
+            ));
+        }
+        let n_weights = params.len();
+        params.push(Param::new("x", x.clone(), dx));
+        for (i, (s0, d0)) in states.iter().zip(&ds).enumerate() {
+            params.push(Param::new(format!("h0[{i}]"), s0.h.clone(), d0.h.clone()));
+            if let (Some(c0), Some(dc0)) = (s0.c.as_ref(), d0.c.as_ref()) {
+                params.push(Param::new(format!("c0[{i}]"), c0.clone(), dc0.clone()));
+            }
+        }
+        if !well_conditioned_for(&params, threshold) && draws < MAX_DRAWS {
+            continue;
+        }
+        let label = format!(
+            "{} L={num_layers}{}{} T={} B={} I={} H={}",
+            kind.name(),
+            if bidirectional { " bi" } else { "" },
+            if masked { " masked" } else { "" },
+            s.steps,
+            s.batch,
+            s.input,
+            s.hidden
+        );
+        let has_c = kind.has_cell_state();
+        return check(label, &params, threshold, |v| {
+            let mut pv = p.clone();
+            for (dst, src) in pv.tensors_mut().into_iter().zip(&v[..n_weights]) {
+                dst.copy_from_slice(src.as_slice());
+            }
+            let mut k = n_weights + 1;
+            let st: Vec<State<f64>> = (0..p.layers.len())
+                .map(|_| {
+                    let h = v[k].clone();
+                    k += 1;
+                    let c = has_c.then(|| {
+                        k += 1;
+                        v[k - 1].clone()
+                    });
+                    State { h, c }
+                })
+                .collect();
+            let cache = stack_forward(&pv, v[n_weights].view(), &st, mask.as_deref());
+            let mut acc = Accurate::default();
+            acc.dot(&cache.outputs().to_matrix(), &ry);
+            for (f, r) in cache.final_states().iter().zip(&rf) {
+                acc.dot(&f.h, &r.h);
+                if let (Some(c), Some(rc)) = (f.c.as_ref(), r.c.as_ref()) {
+                    acc.dot(c, rc);
+                }
+            }
+            acc.value()
+        });
+    }
+}
+
+/// The architecture checks `seqmodels gradcheck` lists: bidirectional ×
+/// {RNN, GRU, LSTM}, a 3-layer bidirectional LSTM (threshold 1e-6), a 2-layer
+/// GRU, and a padded 2-layer bidirectional GRU.
+pub fn architecture_checks(seed: u64) -> Vec<GradReport> {
+    let s = Shape::new(4, 2, 3, 4);
+    let mut out = Vec::new();
+    for (i, name) in ["rnn", "gru", "gru-course", "lstm"].into_iter().enumerate() {
+        let kind = CellKind::parse(name).expect("known cell");
+        out.push(stack_check(
+            kind,
+            1,
+            true,
+            s,
+            seed.wrapping_add(7000 + i as u64),
+            false,
+            THRESHOLD,
+        ));
+    }
+    out.push(stack_check(
+        CellKind::Lstm,
+        3,
+        true,
+        Shape::new(3, 2, 3, 3),
+        seed.wrapping_add(7100),
+        false,
+        1e-6,
+    ));
+    out.push(stack_check(
+        CellKind::parse("gru").expect("gru"),
+        2,
+        false,
+        s,
+        seed.wrapping_add(7200),
+        false,
+        THRESHOLD,
+    ));
+    out.push(stack_check(
+        CellKind::parse("gru").expect("gru"),
+        2,
+        true,
+        Shape::new(5, 3, 2, 3),
+        seed.wrapping_add(7300),
+        true,
+        THRESHOLD,
+    ));
     out
 }

@@ -51,11 +51,19 @@ pub const GRADIENT_FLOOR: f64 = 3e-4;
 /// a masked position) leaves the loss bit-identical under perturbation, so
 /// both sides are exactly 0.
 pub fn well_conditioned(params: &[Param]) -> bool {
+    well_conditioned_for(params, THRESHOLD)
+}
+
+/// `well_conditioned` for a check with another threshold: the floor scales
+/// inversely with it (a check at 1e-6, used for deep stacks, needs elements
+/// of only 3e-5 to keep the noise below its threshold).
+pub fn well_conditioned_for(params: &[Param], threshold: f64) -> bool {
+    let floor = GRADIENT_FLOOR * THRESHOLD / threshold;
     params.iter().all(|p| {
         p.analytic
             .as_slice()
             .iter()
-            .all(|&a| a == 0.0 || a.abs() >= GRADIENT_FLOOR)
+            .all(|&a| a == 0.0 || a.abs() >= floor)
     })
 }
 

@@ -17,7 +17,9 @@ one row per tensor. Relative error is |a − n| / max(1e-8, |a| + |n|); a row
 passes below 1e-7. Exits with status 1 if any row fails.
 
   --cell C    one cell (rnn = tanh RNN, rnn-relu, gru = PyTorch form,
-              gru-course = the course's reset-before form, lstm) or all (default)
+              gru-course = the course's reset-before form, lstm), or all
+              (default): every cell, then the architectures (bidirectional,
+              stacked) and the models
   --seed S    seed for the random instances (default 2024)";
 
 /// `seqmodels gradcheck …`
@@ -39,7 +41,10 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     } else {
         Some(CellKind::parse(&cell)?)
     };
-    let reports = checks::all_cell_checks(only, seed);
+    let mut reports = checks::all_cell_checks(only, seed);
+    if only.is_none() {
+        reports.extend(checks::architecture_checks(seed));
+    }
     print_reports(&reports)
 }
 

@@ -5,7 +5,9 @@
 //!   relevance (reset) gate Γr, in both published forms (`GruVariant`).
 //! - `lstm.rs`: the LSTM with update (input), forget and output gates.
 //! - `sequence.rs`: the whole-sequence unroll shared by the three, the
-//!   dispatch over `CellKind`, and truncated BPTT.
+//!   dispatch over `CellKind`, padding masks, and truncated BPTT.
+//! - `bidirectional.rs`: the BRNN over any cell.
+//! - `stack.rs`: deep (stacked) RNNs of L layers, optionally bidirectional.
 //!
 //! Each cell file holds, side by side, the one-step `*_cell_forward` /
 //! `*_cell_backward` pair (the course's per-step picture) and the sequence
@@ -25,11 +27,16 @@
 //! and a checkpoint maps one to one onto a torch state_dict. DERIVATIONS.md
 //! gives the mapping to the course's Wax, Waa, ba and per-gate matrices.
 
+pub mod bidirectional;
 pub mod gru;
 pub mod lstm;
 pub mod sequence;
+pub mod stack;
 pub mod vanilla;
 
+pub use bidirectional::{
+    bidirectional_backward, bidirectional_forward, reverse_mask, reverse_time, BiCache,
+};
 pub use gru::{
     gru_backward, gru_cell_backward, gru_cell_forward, gru_forward, GruCache, GruCellCache,
 };
@@ -37,6 +44,7 @@ pub use lstm::{
     lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward, LstmCache, LstmCellCache,
 };
 pub use sequence::{sequence_backward, sequence_forward, tbptt, SeqCache, TbpttResult};
+pub use stack::{stack_backward, stack_forward, LayerCache, StackCache, StackedRnn};
 pub use vanilla::{
     rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward, RnnCache, RnnCellCache,
 };
