@@ -154,12 +154,13 @@ impl fmt::Display for GradReport {
         for t in &self.tensors {
             writeln!(
                 f,
-                "{:<34} {:<16} {:>14} {:>10.2e} {:>10.2e}  {}",
+                "{:<36} {:<22} {:>9} {:>9.2e} {:>9.2e} {:>6.0e}  {}",
                 self.label,
                 t.name,
                 format!("({}, {})", t.shape.0, t.shape.1),
                 t.max_rel,
                 t.max_abs,
+                self.threshold,
                 if t.passed { "pass" } else { "FAIL" }
             )?;
         }
@@ -170,8 +171,8 @@ impl fmt::Display for GradReport {
 /// The header matching `GradReport`'s Display rows.
 pub fn table_header() -> String {
     format!(
-        "{:<34} {:<16} {:>14} {:>10} {:>10}  {}",
-        "check", "tensor", "shape", "max rel", "max abs", "result"
+        "{:<36} {:<22} {:>9} {:>9} {:>9} {:>6}  {}",
+        "check", "tensor", "shape", "max rel", "max abs", "tol", "result"
     )
 }
 

@@ -145,8 +145,8 @@ impl<T: Scalar> StackedRnn<T> {
 pub enum LayerCache<T> {
     /// A unidirectional layer.
     Uni(SeqCache<T>),
-    /// A bidirectional layer.
-    Bi(BiCache<T>),
+    /// A bidirectional layer (boxed: it holds two caches).
+    Bi(Box<BiCache<T>>),
 }
 
 impl<T: Scalar> LayerCache<T> {
@@ -211,13 +211,13 @@ pub fn stack_forward<T: Scalar>(
             Some(c) => c.outputs(),
         };
         let cache = if d == 2 {
-            LayerCache::Bi(bidirectional_forward(
+            LayerCache::Bi(Box::new(bidirectional_forward(
                 &p.layers[2 * l],
                 &p.layers[2 * l + 1],
                 input,
                 [&states0[2 * l], &states0[2 * l + 1]],
                 mask,
-            ))
+            )))
         } else {
             LayerCache::Uni(sequence_forward(&p.layers[l], input, &states0[l], mask))
         };
