@@ -10,7 +10,7 @@
 //! - [`rng`]: the seeded generator, specified bit for bit.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
-//! - [`io`]: file formats (JSON).
+//! - [`io`]: file formats (JSON, safetensors) and atomic writes.
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 
