@@ -14,7 +14,7 @@
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
-//! - [`io`]: file formats (JSON).
+//! - [`io`]: file formats (JSON, safetensors) and atomic writes.
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 

@@ -1,9 +1,10 @@
-//! The command line: one file per subcommand, plus the argument parser and
-//! timing helpers they share. `main.rs` only calls `cli::main`.
+//! The command line: one file per subcommand, plus the argument parser,
+//! timing helpers and progress bar they share. `main.rs` only calls `cli::main`.
 
 pub mod args;
 pub mod bench;
 pub mod gradcheck;
+pub mod progress;
 pub mod timing;
 
 pub use args::{Args, CliError};
