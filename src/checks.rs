@@ -19,6 +19,9 @@ use crate::gradcheck::{
     check, well_conditioned, well_conditioned_for, GradReport, Param, MAX_DRAWS, THRESHOLD,
 };
 use crate::linalg::{MatRef, Matrix};
+use crate::models::{
+    Classifier, Generator, InputLayer, Inputs, OutputKind, Parameters, Seq2Seq, SeqBatch, Tagger,
+};
 use crate::nn::Activation;
 use crate::rng::Rng;
 use crate::rnn::{
@@ -530,5 +533,320 @@ pub fn architecture_checks(seed: u64) -> Vec<GradReport> {
         true,
         STACK_THRESHOLD,
     ));
+    out
+}
+
+/// Checks a model's backward pass: every element of every parameter tensor,
+/// plus the extra tensors in `extra` (dense inputs, initial states), whose
+/// analytic gradients the caller supplies. `loss` evaluates the model with
+/// the given parameter values and extra tensors. Returns `None` for an
+/// instance that is not `well_conditioned`, unless `force` (the last draw).
+fn model_check<M: Parameters<f64> + Clone>(
+    label: String,
+    model: &M,
+    grads: &M,
+    extra: Vec<Param>,
+    force: bool,
+    loss: impl Fn(&M, &[Matrix<f64>]) -> f64,
+) -> Option<GradReport> {
+    let mut params = Vec::new();
+    for ((name, shape, v), (_, _, g)) in
+        model.named_tensors().into_iter().zip(grads.named_tensors())
+    {
+        let (r, c) = if shape.len() == 2 {
+            (shape[0], shape[1])
+        } else {
+            (1, shape[0])
+        };
+        params.push(Param::new(
+            name,
+            Matrix::from_vec(r, c, v.to_vec()),
+            Matrix::from_vec(r, c, g.to_vec()),
+        ));
+    }
+    let n = params.len();
+    params.extend(extra);
+    if !force && !well_conditioned_for(&params, MODEL_THRESHOLD) {
+        return None;
+    }
+    Some(check(label, &params, MODEL_THRESHOLD, |v| {
+        let mut m = model.clone();
+        for (dst, src) in m.tensors_mut().into_iter().zip(&v[..n]) {
+            dst.copy_from_slice(src.as_slice());
+        }
+        loss(&m, &v[n..])
+    }))
+}
+
+/// Random initial states for every (layer, direction) of a stack, and their
+/// `Param`s paired with the analytic gradients `ds`.
+fn state_params(states: &[State<f64>], ds: &[State<f64>]) -> Vec<Param> {
+    let mut out = Vec::new();
+    for (i, (s, d)) in states.iter().zip(ds).enumerate() {
+        out.push(Param::new(format!("h0[{i}]"), s.h.clone(), d.h.clone()));
+        if let (Some(c), Some(dc)) = (s.c.as_ref(), d.c.as_ref()) {
+            out.push(Param::new(format!("c0[{i}]"), c.clone(), dc.clone()));
+        }
+    }
+    out
+}
+
+fn random_states(p: &StackedRnn<f64>, batch: usize, rng: &mut Rng) -> Vec<State<f64>> {
+    (0..p.layers.len())
+        .map(|_| State {
+            h: Matrix::random_uniform(batch, p.hidden_size(), -0.5, 0.5, rng),
+            c: p.kind
+                .has_cell_state()
+                .then(|| Matrix::random_uniform(batch, p.hidden_size(), -0.5, 0.5, rng)),
+        })
+        .collect()
+}
+
+/// Rebuilds states from the extra tensors `v[k..]` laid out as `state_params` does.
+fn states_from(v: &[Matrix<f64>], count: usize, has_c: bool) -> Vec<State<f64>> {
+    let mut k = 0;
+    (0..count)
+        .map(|_| {
+            let h = v[k].clone();
+            k += 1;
+            let c = has_c.then(|| {
+                k += 1;
+                v[k - 1].clone()
+            });
+            State { h, c }
+        })
+        .collect()
+}
+
+/// Random token sequences of the given lengths over `vocab` tokens.
+fn random_tokens(lengths: &[usize], vocab: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    lengths
+        .iter()
+        .map(|&l| (0..l).map(|_| rng.below(vocab)).collect())
+        .collect()
+}
+
+/// Time-major targets for a padded batch (padding positions get token 0).
+fn time_major(seqs: &[Vec<usize>], steps: usize) -> Vec<usize> {
+    let b = seqs.len();
+    let mut out = vec![0; steps * b];
+    for (j, s) in seqs.iter().enumerate() {
+        for (t, &y) in s.iter().enumerate() {
+            out[t * b + j] = y;
+        }
+    }
+    out
+}
+
+/// Draws instances until `make` returns a well-conditioned check (see
+/// `gradcheck::GRADIENT_FLOOR`), at most `MAX_DRAWS` times.
+fn draw_check(seed: u64, mut make: impl FnMut(&mut Rng, bool) -> Option<GradReport>) -> GradReport {
+    let mut rng = Rng::new(seed);
+    for draw in 1..=MAX_DRAWS {
+        if let Some(rep) = make(&mut rng, draw == MAX_DRAWS) {
+            return rep;
+        }
+    }
+    unreachable!("the last draw is always checked")
+}
+
+/// The relative-error threshold for whole models. A model's loss is a mean
+/// cross-entropy at the end of an input layer, a recurrent stack and a head;
+/// its f64 roundoff gives the h = 1e-5 central difference an absolute noise
+/// floor of ~1e-11 (measured: the error shrinks as h grows to 1e-4 and grows
+/// tenfold as h shrinks to 1e-6, the signature of roundoff), while a tenth
+/// of the gradient elements are below 1e-4. As for deep stacks, 1e-6.
+pub const MODEL_THRESHOLD: f64 = 1e-6;
+
+/// The model checks `seqmodels gradcheck` lists: the tagger (softmax with
+/// dense inputs and a bidirectional GRU over a padded batch; sigmoid with
+/// one-hot inputs and an LSTM), the classifier (embedding, bidirectional LSTM,
+/// padded), the generator (embedding, LSTM) and the encoder–decoder
+/// (embeddings, bidirectional LSTM encoder, Tx ≠ Ty, padded). Every parameter,
+/// the dense inputs and the initial states are checked.
+pub fn model_checks(seed: u64) -> Vec<GradReport> {
+    let mut out = Vec::new();
+    // Tagger, softmax, dense inputs (so ∂L/∂x is checked), BiGRU, padded.
+    out.push(draw_check(seed.wrapping_add(8000), |rng, last| {
+        let (t, b, f, c) = (5, 3, 3, 4);
+        let lengths = [5, 2, 4];
+        let m = Tagger::<f64>::new(
+            InputLayer::Dense(f),
+            CellKind::parse("gru").ok()?,
+            4,
+            1,
+            true,
+            c,
+            OutputKind::Softmax,
+            rng,
+        );
+        let x = Matrix::random_uniform(t * b, f, -1.0, 1.0, rng);
+        let batch = SeqBatch {
+            steps: t,
+            batch: b,
+            inputs: Inputs::Dense(x.clone()),
+            lengths: lengths.to_vec(),
+        };
+        let y: Vec<usize> = (0..t * b).map(|_| rng.below(c)).collect();
+        let s0 = random_states(&m.encoder.rnn, b, rng);
+        let cache = m.forward(&batch, Some(&s0));
+        let mut g = m.zeros_like();
+        let ig = m.backward(&batch, &cache, &y, &mut g);
+        let mut extra = vec![Param::new("x", x, ig.dx?)];
+        extra.extend(state_params(&s0, &ig.d_states0));
+        model_check(
+            "tagger softmax gru bi dense padded".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, v| {
+                let bt = SeqBatch {
+                    steps: t,
+                    batch: b,
+                    inputs: Inputs::Dense(v[0].clone()),
+                    lengths: lengths.to_vec(),
+                };
+                let st = states_from(&v[1..], 2, false);
+                mm.loss(&mm.forward(&bt, Some(&st)), &y).mean()
+            },
+        )
+    }));
+    // Tagger, sigmoid, one-hot inputs, LSTM.
+    out.push(draw_check(seed.wrapping_add(8100), |rng, last| {
+        let (t, b, v) = (4, 2, 5);
+        let m = Tagger::<f64>::new(
+            InputLayer::OneHot(v),
+            CellKind::Lstm,
+            3,
+            1,
+            false,
+            1,
+            OutputKind::Sigmoid,
+            rng,
+        );
+        let seqs = random_tokens(&[4, 4], v, rng);
+        let batch = SeqBatch::<f64>::from_sequences(&seqs, 0);
+        let y: Vec<usize> = (0..t * b).map(|_| rng.below(2)).collect();
+        let s0 = random_states(&m.encoder.rnn, b, rng);
+        let cache = m.forward(&batch, Some(&s0));
+        let mut g = m.zeros_like();
+        let ig = m.backward(&batch, &cache, &y, &mut g);
+        let extra = state_params(&s0, &ig.d_states0);
+        model_check(
+            "tagger sigmoid lstm one-hot".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, vv| {
+                let st = states_from(vv, 1, true);
+                mm.loss(&mm.forward(&batch, Some(&st)), &y).mean()
+            },
+        )
+    }));
+    // Classifier, embedding, BiLSTM, padded, three classes.
+    out.push(draw_check(seed.wrapping_add(8200), |rng, last| {
+        let (v, c) = (7, 3);
+        let m = Classifier::<f64>::new(
+            InputLayer::Embedding(crate::nn::Embedding::new(v, 3, rng)),
+            CellKind::Lstm,
+            3,
+            1,
+            true,
+            c,
+            rng,
+        );
+        let seqs = random_tokens(&[4, 2, 3], v, rng);
+        let batch = SeqBatch::<f64>::from_sequences(&seqs, 0);
+        let labels: Vec<usize> = (0..3).map(|_| rng.below(c)).collect();
+        let s0 = random_states(&m.encoder.rnn, 3, rng);
+        let cache = m.forward(&batch, Some(&s0));
+        let mut g = m.zeros_like();
+        let ig = m.backward(&batch, &cache, &labels, &mut g);
+        let extra = state_params(&s0, &ig.d_states0);
+        model_check(
+            "classifier lstm bi embedding padded".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, vv| {
+                let st = states_from(vv, 2, true);
+                mm.loss(&mm.forward(&batch, Some(&st)), &labels).mean()
+            },
+        )
+    }));
+    // Generator (language model), embedding, LSTM, teacher forcing.
+    out.push(draw_check(seed.wrapping_add(8300), |rng, last| {
+        let v = 6;
+        let m = Generator::<f64>::new(
+            InputLayer::Embedding(crate::nn::Embedding::new(v, 3, rng)),
+            CellKind::Lstm,
+            4,
+            1,
+            v,
+            rng,
+        );
+        let seqs = random_tokens(&[5, 3], v, rng);
+        let inputs: Vec<Vec<usize>> = seqs.iter().map(|s| s[..s.len() - 1].to_vec()).collect();
+        let targets: Vec<Vec<usize>> = seqs.iter().map(|s| s[1..].to_vec()).collect();
+        let batch = SeqBatch::<f64>::from_sequences(&inputs, 0);
+        let y = time_major(&targets, batch.steps);
+        let s0 = random_states(&m.net.encoder.rnn, 2, rng);
+        let cache = m.forward(&batch, Some(&s0));
+        let mut g = m.zeros_like();
+        let ig = m.backward(&batch, &cache, &y, &mut g);
+        let extra = state_params(&s0, &ig.d_states0);
+        model_check(
+            "generator lstm embedding padded".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, vv| {
+                let st = states_from(vv, 1, true);
+                mm.loss(&mm.forward(&batch, Some(&st)), &y).mean()
+            },
+        )
+    }));
+    // Encoder–decoder: BiLSTM encoder over padded sources, Tx ≠ Ty.
+    out.push(draw_check(seed.wrapping_add(8400), |rng, last| {
+        let (vs, vt) = (6, 5);
+        let m = Seq2Seq::<f64>::new(
+            InputLayer::Embedding(crate::nn::Embedding::new(vs, 3, rng)),
+            InputLayer::Embedding(crate::nn::Embedding::new(vt, 3, rng)),
+            CellKind::Lstm,
+            2,
+            1,
+            true,
+            vt,
+            rng,
+        );
+        let src = SeqBatch::<f64>::from_sequences(&random_tokens(&[5, 3], vs, rng), 0);
+        let tgt = random_tokens(&[3, 2], vt, rng);
+        let tgt_in: Vec<Vec<usize>> = tgt
+            .iter()
+            .map(|s| [vec![0], s[..s.len() - 1].to_vec()].concat())
+            .collect();
+        let tgt_batch = SeqBatch::<f64>::from_sequences(&tgt_in, 0);
+        let y = time_major(&tgt, tgt_batch.steps);
+        let s0 = random_states(&m.encoder.rnn, 2, rng);
+        let cache = m.forward(&src, &tgt_batch, Some(&s0));
+        let mut g = m.zeros_like();
+        let ig = m.backward(&src, &tgt_batch, &cache, &y, &mut g);
+        let extra = state_params(&s0, &ig.d_states0);
+        model_check(
+            "seq2seq lstm bi-encoder padded".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, vv| {
+                let st = states_from(vv, 2, true);
+                mm.loss(&mm.forward(&src, &tgt_batch, Some(&st)), &y).mean()
+            },
+        )
+    }));
     out
 }

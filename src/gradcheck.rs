@@ -69,7 +69,7 @@ pub fn well_conditioned_for(params: &[Param], threshold: f64) -> bool {
 
 /// How many random instances a check draws at most while looking for a
 /// `well_conditioned` one.
-pub const MAX_DRAWS: usize = 200;
+pub const MAX_DRAWS: usize = 2000;
 
 /// One named tensor: its value and the gradient the backward pass computed.
 #[derive(Clone, Debug)]

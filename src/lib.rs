@@ -11,6 +11,9 @@
 //! - [`nn`]: activations, the linear output layer (Wya, by) and the losses.
 //! - [`rnn`]: the vanilla RNN, GRU (both forms) and LSTM, one step and whole
 //!   sequences, with explicit BPTT and truncated BPTT.
+//! - [`models`]: many-to-many tagger, many-to-one classifier, one-to-many
+//!   generator (the language model), encoder–decoder.
+//! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam; clipping by value and by norm.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -24,7 +27,9 @@ pub mod error;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;
+pub mod models;
 pub mod nn;
+pub mod optim;
 pub mod rng;
 pub mod rnn;
 

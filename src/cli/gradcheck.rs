@@ -14,7 +14,9 @@ seqmodels gradcheck [--cell rnn|rnn-relu|gru|gru-course|lstm|all] [--seed S]
 Checks every backward pass against central differences (f64, h = 1e-5) on
 every element of every parameter, input and initial-state tensor, and prints
 one row per tensor. Relative error is |a − n| / max(1e-8, |a| + |n|); a row
-passes below 1e-7. Exits with status 1 if any row fails.
+passes below its tolerance: 1e-7 for single layers, 1e-6 for stacks of two or
+more layers and for whole models (more roundoff in the loss). Exits with
+status 1 if any row fails.
 
   --cell C    one cell (rnn = tanh RNN, rnn-relu, gru = PyTorch form,
               gru-course = the course's reset-before form, lstm), or all
@@ -44,6 +46,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let mut reports = checks::all_cell_checks(only, seed);
     if only.is_none() {
         reports.extend(checks::architecture_checks(seed));
+        reports.extend(checks::model_checks(seed));
     }
     print_reports(&reports)
 }

@@ -6,10 +6,12 @@
 //! sigmoid for 0/1 labels) are what backpropagation through time starts from.
 
 pub mod activation;
+pub mod embedding;
 pub mod linear;
 pub mod loss;
 
 pub use activation::Activation;
+pub use embedding::{embedding_backward, embedding_forward, Embedding};
 pub use linear::{linear_backward, linear_forward, Linear};
 pub use loss::{
     sigmoid_bce_backward, sigmoid_bce_forward, softmax_cross_entropy_backward,
