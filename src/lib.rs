@@ -11,6 +11,8 @@
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`io`]: file formats (JSON).
+//! - [`tsne`]: t-SNE (exact and Barnes-Hut) for 2-D maps of embeddings.
+//! - [`plot`]: SVG scatter plots and line charts, written by hand.
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 
@@ -19,7 +21,9 @@ pub mod error;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;
+pub mod plot;
 pub mod rng;
+pub mod tsne;
 
 pub use error::{Error, Result};
 pub use linalg::{Matrix, Scalar};

@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod bench;
+pub mod data;
 pub mod timing;
+pub mod tsne;
 
 pub use args::{Args, CliError};
 
@@ -16,6 +18,8 @@ usage: seqmodels <command> [options]    (each command takes --help)
 
 commands:
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
+  tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
+  data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -44,6 +48,8 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     match cmd {
         "bench" => bench::run(rest),
+        "tsne" => tsne::run(rest),
+        "data" => data::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
