@@ -78,7 +78,7 @@ pub const DIMS: usize = 2;
 pub const AUTO_EXACT_MAX: usize = 500;
 
 /// The exact method keeps a dense N × N P; beyond this many points it is refused.
-pub const EXACT_MAX: usize = 20_000;
+pub const EXACT_MAX: usize = 5_000;
 
 /// How the gradient is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,7 +288,7 @@ pub fn initial_map(x: &Matrix<f64>, init: Init, seed: u64, threads: usize) -> Ma
     let mean: f64 = (0..n).map(|i| y[(i, 0)]).sum::<f64>() / n as f64;
     let var: f64 = (0..n).map(|i| (y[(i, 0)] - mean).powi(2)).sum::<f64>() / n as f64;
     let std = var.sqrt();
-    if !(std.is_finite() && std > 0.0) {
+    if !(std.is_finite() && std > 0.0 && y.all_finite()) {
         // All points alike along the first axis (e.g. identical inputs):
         // start from a seeded Gaussian instead.
         y = Matrix::random_normal(n, DIMS, 1.0, &mut Rng::new(seed));

@@ -51,6 +51,8 @@ pub struct Frame {
     pub x: Axis,
     /// The vertical axis.
     pub y: Axis,
+    /// Left edge of the legend column, in pixels.
+    pub legend_x: f64,
 }
 
 impl Frame {
@@ -72,7 +74,8 @@ fn text_width(text: &str) -> f64 {
 }
 
 /// Lays out a `width × height` chart with a legend column for `legend`
-/// names (none if empty), draws the title, grid, axes, ticks and axis titles,
+/// names (none if empty) and `right_extra` more pixels on the right (room
+/// for point labels), draws the title, grid, axes, ticks and axis titles,
 /// and returns the frame to draw marks into.
 pub fn draw_frame(
     svg: &mut Svg,
@@ -82,6 +85,7 @@ pub fn draw_frame(
     x: Axis,
     y: Axis,
     legend: &[String],
+    right_extra: f64,
 ) -> Frame {
     let widest_y_label = y
         .ticks
@@ -89,21 +93,24 @@ pub fn draw_frame(
         .map(|t| text_width(&t.label))
         .fold(0.0, f64::max);
     let left = 30.0 + widest_y_label.clamp(14.0, 120.0);
-    let right = if legend.is_empty() {
-        20.0
-    } else {
-        let widest = legend.iter().map(|s| text_width(s)).fold(0.0, f64::max);
-        40.0 + widest.clamp(20.0, 200.0)
-    };
+    let right = right_extra
+        + if legend.is_empty() {
+            20.0
+        } else {
+            let widest = legend.iter().map(|s| text_width(s)).fold(0.0, f64::max);
+            50.0 + widest.clamp(20.0, 200.0)
+        };
     let top = if titles.title.is_empty() { 15.0 } else { 40.0 };
     let bottom = 55.0;
+    let plot_width = (width - left - right).max(10.0);
     let frame = Frame {
         left,
         top,
-        width: (width - left - right).max(10.0),
+        width: plot_width,
         height: (height - top - bottom).max(10.0),
         x,
         y,
+        legend_x: left + plot_width + right_extra + 14.0,
     };
     let (l, t, w, h) = (frame.left, frame.top, frame.width, frame.height);
 
@@ -168,7 +175,7 @@ pub fn draw_legend(svg: &mut Svg, frame: &Frame, names: &[String], swatch: Swatc
     if names.is_empty() {
         return;
     }
-    let x = frame.left + frame.width + 14.0;
+    let x = frame.legend_x;
     let row = 18.0;
     let fits = ((frame.height / row).floor() as usize).max(1);
     let shown = if names.len() > fits {

@@ -118,6 +118,7 @@ impl LineChart {
             x,
             y,
             &names,
+            0.0,
         );
         svg.open_group("series");
         for (k, s) in self.series.iter().enumerate() {

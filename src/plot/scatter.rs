@@ -123,6 +123,12 @@ impl Scatter {
         };
         let x = axis(finite_range(shown().map(|p| p.x), false));
         let y = axis(finite_range(shown().map(|p| p.y), false));
+        // Room on the right for the labels of the rightmost points.
+        let label_room = shown()
+            .filter_map(|p| p.label.as_ref())
+            .map(|l| 5.0 * l.chars().count() as f64 + self.radius + 4.0)
+            .fold(0.0, f64::max)
+            .min(120.0);
         let mut svg = Svg::new(self.width, self.height);
         let frame = draw_frame(
             &mut svg,
@@ -132,6 +138,7 @@ impl Scatter {
             x,
             y,
             &self.groups,
+            label_room,
         );
         svg.open_group("points");
         for p in shown() {
