@@ -18,6 +18,8 @@
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
 //! - [`io`]: file formats (JSON, safetensors) and atomic writes.
+//! - [`tsne`]: t-SNE (exact and Barnes-Hut) for 2-D maps of embeddings.
+//! - [`plot`]: SVG scatter plots and line charts, written by hand.
 //! - [`cli`]: the `seqmodels` command line.
 #![deny(missing_docs)]
 
@@ -30,8 +32,10 @@ pub mod linalg;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod plot;
 pub mod rng;
 pub mod rnn;
+pub mod tsne;
 
 pub use error::{Error, Result};
 pub use linalg::{Matrix, Scalar};

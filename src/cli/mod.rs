@@ -3,9 +3,11 @@
 
 pub mod args;
 pub mod bench;
+pub mod data;
 pub mod gradcheck;
 pub mod progress;
 pub mod timing;
+pub mod tsne;
 
 pub use args::{Args, CliError};
 
@@ -19,6 +21,8 @@ usage: seqmodels <command> [options]    (each command takes --help)
 commands:
   gradcheck      check every backward pass against central differences
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
+  tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
+  data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -48,6 +52,8 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     match cmd {
         "bench" => bench::run(rest),
         "gradcheck" => gradcheck::run(rest),
+        "tsne" => tsne::run(rest),
+        "data" => data::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
