@@ -4,9 +4,12 @@
 pub mod args;
 pub mod bench;
 pub mod data;
+pub mod eval;
 pub mod gradcheck;
 pub mod progress;
+pub mod sample;
 pub mod timing;
+pub mod train;
 pub mod tsne;
 
 pub use args::{Args, CliError};
@@ -23,6 +26,9 @@ commands:
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
+  train          train a char- or word-level language model (RNN/GRU/LSTM)
+  sample         draw samples from a trained language model
+  eval           loss, perplexity and bits/char of a language model on a text
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -54,6 +60,9 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "gradcheck" => gradcheck::run(rest),
         "tsne" => tsne::run(rest),
         "data" => data::run(rest),
+        "train" => train::run(rest),
+        "sample" => sample::run(rest),
+        "eval" => eval::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
