@@ -72,7 +72,8 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let r = evaluate(lm, &seqs).map_err(|e| cli_err!("eval: {data}: {e}"))?;
     let what = match part {
         "all" => "all of it".to_string(),
-        p => format!("the {p} part, rebuilt from the model's seed"),
+        "heldout" => "the held-out part, rebuilt from the model's seed".to_string(),
+        _ => "the training part, rebuilt from the model's seed".to_string(),
     };
     println!("{ckpt_path} on {data} ({what}):");
     println!("  {}", describe_eval(&r, c.text.mode));

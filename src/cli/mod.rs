@@ -71,9 +71,8 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     }
 }
 
-/// What `cargo run --release` does with no arguments.
+/// What `cargo run --release` does with no arguments: the main job, a
+/// character-level LSTM trained on the bundled names (see `train::main_job`).
 fn default_job() -> Result<(), CliError> {
-    println!("{USAGE}\n");
-    println!("No command given: running `seqmodels bench gemm` on its default shapes.");
-    bench::run(vec!["gemm".to_string()])
+    train::main_job()
 }
