@@ -173,13 +173,18 @@ fn structured(st: &SafeTensors, rng: &mut Rng) -> Vec<u8> {
             }
         }
         _ if !tensors.is_empty() => {
-            // A non-finite or huge value in a tensor.
+            // Non-finite or huge values in a tensor: huge finite weights
+            // load, and their sums overflow to ±∞ in the forward pass.
             let i = rng.below(tensors.len());
             let b = &mut tensors[i].3;
             if b.len() >= 4 {
-                let at = rng.below(b.len() / 4) * 4;
                 let v = [f32::NAN, f32::INFINITY, -1e30, 3e38][rng.below(4)];
-                b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+                let all = rng.below(3) == 0;
+                for k in 0..b.len() / 4 {
+                    if all || rng.below(4) == 0 {
+                        b[4 * k..4 * k + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                }
             }
         }
         _ => {}

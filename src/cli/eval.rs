@@ -69,7 +69,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
             c.holdout
         ));
     }
-    let r = evaluate(lm, &seqs).map_err(|e| cli_err!("eval: {data}: {e}"))?;
+    let r = evaluate(lm, &seqs).map_err(|e| cli_err!("eval: {ckpt_path} on {data}: {e}"))?;
     let what = match part {
         "all" => "all of it".to_string(),
         "heldout" => "the held-out part, rebuilt from the model's seed".to_string(),

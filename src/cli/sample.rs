@@ -90,7 +90,9 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let mut rng = Rng::new(seed);
     let n = n.unwrap_or(if char_stream { 1 } else { 10 });
     for i in 0..n {
-        let (_, text) = lm.sample(&opts, &mut rng)?;
+        let (_, text) = lm
+            .sample(&opts, &mut rng)
+            .map_err(|e| e.context(&ckpt_path))?;
         match &marks {
             Some((train, held)) => {
                 let tag = if train.contains(&text) {

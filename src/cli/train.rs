@@ -218,8 +218,8 @@ pub fn parse(a: &mut Args) -> Result<TrainOptions, CliError> {
         .map_err(|e| cli_err!("train: {e} (see `seqmodels train --help`)"))?;
     let threads: Option<usize> = a.value("--threads")?;
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(cli_err!("train: --threads must be at least 1"));
+        if n == 0 || n > 1024 {
+            return Err(cli_err!("train: --threads {n}: expected 1 to 1024"));
         }
         pool::set_threads(n);
     }

@@ -98,6 +98,13 @@ pub fn evaluate(lm: &LanguageModel, seqs: &[Vec<usize>]) -> Result<EvalReport> {
     if total.count == 0 {
         return Err(err!("nothing to evaluate: fewer than two tokens"));
     }
+    if !total.sum.is_finite() {
+        return Err(err!(
+            "the loss is {}: the model's outputs overflow (its weights are too large to be \
+             a trained model)",
+            total.sum
+        ));
+    }
     Ok(EvalReport::from_sum(total, lm.config.text.level))
 }
 

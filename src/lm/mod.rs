@@ -28,6 +28,7 @@ pub use eval::{evaluate, EvalReport};
 pub use train::{StepInfo, TrainState, Trainer};
 
 use crate::io::json::{object, Json};
+use crate::models::language_model::choose;
 use crate::models::{Generator, InputLayer, Sampling};
 use crate::optim::OptimKind;
 use crate::rng::Rng;
@@ -400,11 +401,37 @@ impl LanguageModel {
             prefix.push(start);
         }
         prefix.extend_from_slice(&prime);
-        let mut out =
-            self.net
-                .generate(&prefix, opts.max_len, self.vocab.eos(), opts.sampling, rng);
-        if out.last().copied() == self.vocab.eos() && out.last().is_some() {
-            out.pop();
+        // The generation loop of `Generator::generate`, written out so that
+        // logits that overflowed (a checkpoint with huge weights) are an
+        // error rather than a draw from NaN probabilities.
+        let eos = self.vocab.eos();
+        let mut states = self.net.net.encoder.rnn.zero_states(1);
+        let mut logits = None;
+        for &tok in &prefix {
+            let (l, s) = self.net.step(&[tok], &states);
+            logits = Some(l);
+            states = s;
+        }
+        let mut out = Vec::new();
+        while let Some(l) = logits.take() {
+            if out.len() >= opts.max_len {
+                break;
+            }
+            if !l.all_finite() {
+                return Err(err!(
+                    "the model's outputs overflow (infinite or NaN logits after {} tokens): \
+                     its weights are too large to be a trained model",
+                    prefix.len() + out.len()
+                ));
+            }
+            let next = choose(l.row(0), opts.sampling, rng);
+            if Some(next) == eos {
+                break;
+            }
+            out.push(next);
+            let (l, s) = self.net.step(&[next], &states);
+            logits = Some(l);
+            states = s;
         }
         let mut ids = prime;
         ids.extend(out);
