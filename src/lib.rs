@@ -14,7 +14,7 @@
 //! - [`models`]: many-to-many tagger, many-to-one classifier, one-to-many
 //!   generator (the language model), encoder–decoder.
 //! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam; clipping by value and by norm.
-//! - [`text`]: tokenizers (character, word), the vocabulary with <EOS> and <UNK>,
+//! - [`text`]: tokenizers (character, word), the vocabulary with `<EOS>` and `<UNK>`,
 //!   corpora and batches for the language models.
 //! - [`lm`]: the language model as a product: training (truncated BPTT,
 //!   checkpoints, resuming), sampling and evaluation.

@@ -1,6 +1,6 @@
 //! `seqmodels sample`: draws text from a trained language model — the seed's
-//! "sampling novel sequences": feed <EOS> (or a prime text), draw the next
-//! token from the softmax, feed the draw back, until <EOS> or a length limit.
+//! "sampling novel sequences": feed `<EOS>` (or a prime text), draw the next
+//! token from the softmax, feed the draw back, until `<EOS>` or a length limit.
 
 use std::collections::HashSet;
 

@@ -4,7 +4,7 @@
 //! names).
 //!
 //! Where it sits in the seed: the language-model section (tokenize, add
-//! <EOS>, softmax over the vocabulary with the true previous token fed in),
+//! `<EOS>`, softmax over the vocabulary with the true previous token fed in),
 //! sampling novel sequences, and exploding gradients handled by clipping.
 
 use std::collections::HashSet;

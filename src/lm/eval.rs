@@ -9,7 +9,7 @@
 //! bits/char   = loss / ln 2              char models: the compressed size per character
 //! ```
 //!
-//! For line data every line is scored from its start (<EOS>) to its <EOS>,
+//! For line data every line is scored from its start (`<EOS>`) to its `<EOS>`,
 //! so the line end counts as one character. Continuous text is scored as up
 //! to 8 parallel streams in chunks of T with the state carried across
 //! chunks; only the first token of each stream is not predicted.
@@ -51,7 +51,7 @@ const EVAL_POSITIONS: usize = 8192;
 /// Streams for continuous text.
 const EVAL_STREAMS: usize = 8;
 
-/// Scores `seqs` (lines ending with <EOS>, or one stream) with `lm`.
+/// Scores `seqs` (lines ending with `<EOS>`, or one stream) with `lm`.
 /// Errors if there is nothing to predict.
 pub fn evaluate(lm: &LanguageModel, seqs: &[Vec<usize>]) -> Result<EvalReport> {
     let mut total = LossSum { sum: 0.0, count: 0 };

@@ -6,7 +6,7 @@
 //! means the seed's one-hot inputs) → a stacked RNN, GRU or LSTM → a linear
 //! layer → softmax over the vocabulary. Training feeds the true previous
 //! token and minimises the mean cross-entropy of the next one; sampling
-//! draws from the softmax and feeds the draw back until <EOS> or a length
+//! draws from the softmax and feeds the draw back until `<EOS>` or a length
 //! limit.
 //!
 //! - `mod.rs` — [`LmConfig`] (everything a checkpoint must remember) and
@@ -327,7 +327,7 @@ fn optim_from_json(j: &Json) -> Result<OptimKind> {
 pub struct SampleOptions {
     /// Greedy or a (tempered, top-k) draw.
     pub sampling: Sampling,
-    /// Stop after this many generated tokens (if no <EOS> came first).
+    /// Stop after this many generated tokens (if no `<EOS>` came first).
     pub max_len: usize,
     /// Text the sample starts with (fed to the model, then continued).
     pub prime: String,
@@ -363,7 +363,7 @@ impl LanguageModel {
         LanguageModel { config, vocab, net }
     }
 
-    /// The token a sequence starts from: <EOS> for lines and word streams;
+    /// The token a sequence starts from: `<EOS>` for lines and word streams;
     /// for a character stream, `\n` if known, else token 0.
     pub fn start_token(&self) -> usize {
         match (self.config.text.mode, self.vocab.eos()) {
@@ -374,7 +374,7 @@ impl LanguageModel {
     }
 
     /// The tokens of a prime text (tokenized like the training data, with no
-    /// <EOS> at the end). Errors name `--prime` and the unknown token.
+    /// `<EOS>` at the end). Errors name `--prime` and the unknown token.
     pub fn encode_prime(&self, prime: &str) -> Result<Vec<usize>> {
         let mut cfg = self.config.text.clone();
         cfg.mode = Mode::Stream;
@@ -388,7 +388,7 @@ impl LanguageModel {
     }
 
     /// Draws one sample: the prime's tokens, then generated ones up to
-    /// <EOS> (not included) or `max_len`. Returns (generated token ids
+    /// `<EOS>` (not included) or `max_len`. Returns (generated token ids
     /// including the prime's, text).
     pub fn sample(&self, opts: &SampleOptions, rng: &mut Rng) -> Result<(Vec<usize>, String)> {
         let prime = self.encode_prime(&opts.prime)?;

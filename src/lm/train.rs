@@ -330,7 +330,7 @@ impl Trainer {
     }
 }
 
-/// Decodes lines (each ending with <EOS>) to their text.
+/// Decodes lines (each ending with `<EOS>`) to their text.
 pub fn lines_as_text(lm: &LanguageModel, lines: &[Vec<usize>]) -> HashSet<String> {
     lines
         .iter()

@@ -2,9 +2,9 @@
 //! in" looks like for a whole batch at once. Every batch holds inputs
 //! x⟨1…T⟩ and targets y⟨1…T⟩ = the next tokens, time-major (row t·B + b).
 //!
-//! - **Lines** (`LineBatches`): one sequence per line. The inputs are <EOS>
+//! - **Lines** (`LineBatches`): one sequence per line. The inputs are `<EOS>`
 //!   (the start) followed by the line, the targets are the line followed by
-//!   <EOS>: for "ann", inputs `<EOS> a n n`, targets `a n n <EOS>`. Shorter
+//!   `<EOS>`: for "ann", inputs `<EOS> a n n`, targets `a n n <EOS>`. Shorter
 //!   lines are padded and masked. Each epoch visits the training lines in a
 //!   fresh order drawn from the seed and the epoch number, so a position
 //!   (epoch, cursor) fixes every later batch (resuming needs nothing else).
@@ -32,7 +32,7 @@ pub struct TokenBatch<T> {
 }
 
 /// Builds a padded batch from lines (each a token sequence ending with
-/// <EOS>): inputs `start, s[0], …`, targets `s[0], s[1], …`, each cut to
+/// `<EOS>`): inputs `start, s[0], …`, targets `s[0], s[1], …`, each cut to
 /// at most `max_steps` steps.
 pub fn line_batch<T: Scalar>(lines: &[&[usize]], start: usize, max_steps: usize) -> TokenBatch<T> {
     assert!(max_steps > 0, "line_batch: max_steps must be at least 1");
@@ -77,7 +77,7 @@ pub struct LineBatches {
 
 impl LineBatches {
     /// Batches of `batch` lines (all of them if there are fewer), each cut to
-    /// `max_steps`; `start` is the start token (<EOS>). Errors if there are
+    /// `max_steps`; `start` is the start token (`<EOS>`). Errors if there are
     /// no lines.
     pub fn new(
         lines: Vec<Vec<usize>>,

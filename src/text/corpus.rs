@@ -48,7 +48,7 @@ pub fn text_hash(text: &str) -> u64 {
 }
 
 /// An encoded text: token ids, one sequence per line (`Mode::Lines`, each
-/// ending with <EOS>) or a single stream.
+/// ending with `<EOS>`) or a single stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Corpus {
     /// Where the text came from (a path), for messages.
@@ -84,7 +84,7 @@ impl Corpus {
     }
 
     /// Tokenizes `text` and encodes it with an existing vocabulary (unknown
-    /// tokens become <UNK>, or an error naming the token and its place).
+    /// tokens become `<UNK>`, or an error naming the token and its place).
     pub fn with_vocab(text: &str, source: &str, cfg: &TextConfig, vocab: &Vocab) -> Result<Corpus> {
         let toks = tokenize(text, cfg);
         if toks.iter().all(|s| s.is_empty()) {

@@ -2,13 +2,13 @@
 //! batches.
 //!
 //! Where it sits in the seed: the language-model section says "tokenize, add
-//! <EOS>, map each token to a one-hot vector (an index into the vocabulary),
-//! replace unknown words by <UNK>", and notes that character-level models work
+//! `<EOS>`, map each token to a one-hot vector (an index into the vocabulary),
+//! replace unknown words by `<UNK>`", and notes that character-level models work
 //! the same way with characters as tokens. This module is that pipeline:
 //!
 //! - `tokenize.rs` — character level (one token per character) and word level
-//!   (optional lower-casing, punctuation split off, <EOS> at sentence ends);
-//! - `vocab.rs` — the vocabulary (token ↔ index), with <EOS>, <UNK>,
+//!   (optional lower-casing, punctuation split off, `<EOS>` at sentence ends);
+//! - `vocab.rs` — the vocabulary (token ↔ index), with `<EOS>`, `<UNK>`,
 //!   `min_count`, and errors that say which token is unknown and where;
 //! - `corpus.rs` — reading a file (missing, binary or empty files are errors),
 //!   line-structured data (one sequence per line, such as names) or one

@@ -2,12 +2,12 @@
 //! an unknown token can be reported where it occurs).
 //!
 //! - **Character level**: one token per character. With line-structured data
-//!   (`Mode::Lines`, e.g. one name per line) every line ends with <EOS>; with
+//!   (`Mode::Lines`, e.g. one name per line) every line ends with `<EOS>`; with
 //!   continuous text (`Mode::Stream`) the line break `\n` is an ordinary
-//!   character and there is no <EOS> (as in min-char-rnn and char-rnn).
+//!   character and there is no `<EOS>` (as in min-char-rnn and char-rnn).
 //! - **Word level**: a word is a run of letters and digits, with an apostrophe
 //!   or hyphen allowed between two of them (`don't`, `well-known`); every
-//!   other visible character (punctuation) is a token of its own. <EOS>
+//!   other visible character (punctuation) is a token of its own. `<EOS>`
 //!   follows a sentence end (`.`, `!`, `?`) and a line end in `Mode::Stream`,
 //!   and ends each line in `Mode::Lines`.
 //!
@@ -47,7 +47,7 @@ impl Level {
 /// How the text is cut into training sequences.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// One sequence per non-blank line, ended by <EOS> (names, sentences).
+    /// One sequence per non-blank line, ended by `<EOS>` (names, sentences).
     Lines,
     /// One continuous token stream (a book), trained in chunks with
     /// truncated BPTT.
@@ -82,7 +82,7 @@ pub struct TextConfig {
     pub mode: Mode,
     /// Lower-case the text first.
     pub lower: bool,
-    /// Tokens seen fewer times than this map to <UNK> (1 keeps every token).
+    /// Tokens seen fewer times than this map to `<UNK>` (1 keeps every token).
     pub min_count: usize,
 }
 
@@ -91,7 +91,7 @@ pub struct TextConfig {
 pub enum Piece {
     /// A character or a word.
     Text(String),
-    /// <EOS>.
+    /// `<EOS>`.
     Eos,
 }
 
@@ -102,7 +102,7 @@ pub struct Token {
     pub piece: Piece,
     /// Line number, from 1.
     pub line: usize,
-    /// Column in characters, from 1 (an <EOS> sits one past the line's end).
+    /// Column in characters, from 1 (an `<EOS>` sits one past the line's end).
     pub col: usize,
 }
 
@@ -196,7 +196,7 @@ pub fn is_sentence_end(tok: &str) -> bool {
     matches!(tok, "." | "!" | "?")
 }
 
-/// Words and punctuation, with <EOS> after each sentence end.
+/// Words and punctuation, with `<EOS>` after each sentence end.
 fn word_tokens(line: &str, line_no: usize, lower: bool) -> Vec<Token> {
     let chars: Vec<char> = line.chars().collect();
     let n = chars.len();

@@ -2,17 +2,17 @@
 //!
 //! The seed's language model maps each word to a one-hot vector o_j, j an
 //! index into a vocabulary of, say, 10,000 words, and replaces the words
-//! outside it by <UNK>. Here:
+//! outside it by `<UNK>`. Here:
 //!
 //! - the special tokens come first: `<EOS>` (index 0) whenever sequences have
 //!   ends (line data, or word level), then `<UNK>` (word level, or any level
 //!   with `min_count` > 1);
 //! - then the tokens seen at least `min_count` times: characters in code-point
 //!   order, words by falling count (ties in code-point order);
-//! - a token outside the vocabulary maps to <UNK>; a character model without
-//!   <UNK> reports it instead, with the character and where it occurs.
+//! - a token outside the vocabulary maps to `<UNK>`; a character model without
+//!   `<UNK>` reports it instead, with the character and where it occurs.
 //!
-//! <EOS> also serves as the start input of a line: the model reads <EOS> and
+//! `<EOS>` also serves as the start input of a line: the model reads `<EOS>` and
 //! predicts the first character, as if a previous line had just ended.
 //!
 //! Checkpoints store the vocabulary as a JSON array of its tokens
@@ -73,8 +73,8 @@ impl Vocab {
     }
 
     /// A vocabulary from its token list, checked: no duplicates, no empty
-    /// token, one character per non-special token at char level, <EOS> only
-    /// at index 0 and <UNK> only right after the specials before it.
+    /// token, one character per non-special token at char level, `<EOS>` only
+    /// at index 0 and `<UNK>` only right after the specials before it.
     pub fn from_tokens(level: Level, tokens: Vec<String>) -> Result<Vocab> {
         if tokens.is_empty() {
             return Err(err!("the vocabulary is empty"));
@@ -144,12 +144,12 @@ impl Vocab {
         self.index.get(token).copied()
     }
 
-    /// The index of <EOS>, if the vocabulary has one.
+    /// The index of `<EOS>`, if the vocabulary has one.
     pub fn eos(&self) -> Option<usize> {
         self.eos
     }
 
-    /// The index of <UNK>, if the vocabulary has one.
+    /// The index of `<UNK>`, if the vocabulary has one.
     pub fn unk(&self) -> Option<usize> {
         self.unk
     }
@@ -188,7 +188,7 @@ impl Vocab {
     }
 
     /// Text of a token sequence: characters joined as they are; words joined
-    /// by spaces, with no space before closing punctuation. <EOS> becomes a
+    /// by spaces, with no space before closing punctuation. `<EOS>` becomes a
     /// line break.
     pub fn decode(&self, ids: &[usize]) -> String {
         let mut out = String::new();
