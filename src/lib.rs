@@ -14,6 +14,10 @@
 //! - [`models`]: many-to-many tagger, many-to-one classifier, one-to-many
 //!   generator (the language model), encoder–decoder.
 //! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam; clipping by value and by norm.
+//! - [`text`]: tokenizers (character, word), the vocabulary with `<EOS>` and `<UNK>`,
+//!   corpora and batches for the language models.
+//! - [`lm`]: the language model as a product: training (truncated BPTT,
+//!   checkpoints, resuming), sampling and evaluation.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -31,12 +35,14 @@ pub mod fixtures;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;
+pub mod lm;
 pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod rnn;
+pub mod text;
 pub mod tsne;
 
 pub use error::{Error, Result};

@@ -4,9 +4,12 @@
 pub mod args;
 pub mod bench;
 pub mod data;
+pub mod eval;
 pub mod gradcheck;
 pub mod progress;
+pub mod sample;
 pub mod timing;
+pub mod train;
 pub mod tsne;
 pub mod verify;
 
@@ -25,6 +28,9 @@ commands:
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
+  train          train a char- or word-level language model (RNN/GRU/LSTM)
+  sample         draw samples from a trained language model
+  eval           loss, perplexity and bits/char of a language model on a text
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -57,6 +63,9 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "tsne" => tsne::run(rest),
         "data" => data::run(rest),
         "verify" => verify::run(rest),
+        "train" => train::run(rest),
+        "sample" => sample::run(rest),
+        "eval" => eval::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -65,9 +74,8 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     }
 }
 
-/// What `cargo run --release` does with no arguments.
+/// What `cargo run --release` does with no arguments: the main job, a
+/// character-level LSTM trained on the bundled names (see `train::main_job`).
 fn default_job() -> Result<(), CliError> {
-    println!("{USAGE}\n");
-    println!("No command given: running `seqmodels bench gemm` on its default shapes.");
-    bench::run(vec!["gemm".to_string()])
+    train::main_job()
 }

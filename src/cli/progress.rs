@@ -117,6 +117,19 @@ impl Progress {
         self.emit(&line, true);
     }
 
+    /// Blanks an in-place bar so other output (e.g. samples printed while
+    /// training) starts on a clean line; the next `update` redraws it at once.
+    /// Does nothing in plain-line mode.
+    pub fn suspend(&mut self) {
+        if self.in_place && self.last_width > 0 {
+            let blank = format!("\r{}\r", " ".repeat(self.last_width));
+            let _ = self.out.write_all(blank.as_bytes());
+            let _ = self.out.flush();
+            self.last_width = 0;
+        }
+        self.last_draw = None;
+    }
+
     fn line(&self, step: u64, values: &[(&str, f64)], tail: Tail) -> String {
         let frac = if self.total == 0 {
             1.0
@@ -339,6 +352,23 @@ mod tests {
             "lm [##########..........]   5/10   50%  done in 2m00s"
         );
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn suspend_blanks_the_bar_and_forces_a_redraw() {
+        let cap = Capture::default();
+        let mut p = Progress::with_writer("lm", 10, Box::new(cap.clone()), true);
+        p.update_at(secs(0.0), 1, &[]);
+        let drawn = cap.text().len() - 1; // the frame after its '\r'
+        p.suspend();
+        // Within the redraw interval, yet drawn: suspend forgot the last draw.
+        p.update_at(secs(0.01), 2, &[]);
+        let text = cap.text();
+        let frames: Vec<&str> = text.split('\r').skip(1).collect();
+        assert_eq!(frames.len(), 4, "{text:?}");
+        assert_eq!(frames[1], " ".repeat(drawn));
+        assert_eq!(frames[2], "");
+        assert!(frames[3].contains("2/10"), "{text:?}");
     }
 
     #[test]
