@@ -14,6 +14,8 @@
 //! - [`models`]: many-to-many tagger, many-to-one classifier, one-to-many
 //!   generator (the language model), encoder–decoder.
 //! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam; clipping by value and by norm.
+//! - [`tasks`]: generated learning tasks (future context, long-range agreement,
+//!   negation, date normalisation) and the training loops that learn them.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -35,6 +37,7 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod rnn;
+pub mod tasks;
 pub mod tsne;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod bench;
 pub mod data;
+pub mod demo;
 pub mod gradcheck;
 pub mod progress;
 pub mod timing;
@@ -23,6 +24,8 @@ commands:
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
+  demo TASK      train a generated task and show predictions: ner (BRNN),
+                 agreement (long memory), sentiment (negation), dates (seq2seq)
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -54,6 +57,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "gradcheck" => gradcheck::run(rest),
         "tsne" => tsne::run(rest),
         "data" => data::run(rest),
+        "demo" => demo::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
