@@ -21,9 +21,15 @@ fn bad_flags_are_clear_errors() {
         (&["demo"], "say which demo"),
         (&["demo", "poetry"], "unknown demo \"poetry\""),
         (&["demo", "ner", "dates"], "one demo at a time"),
-        (&["demo", "ner", "--steps", "0"], "--steps must be between 1"),
+        (
+            &["demo", "ner", "--steps", "0"],
+            "--steps must be between 1",
+        ),
         (&["demo", "ner", "--steps", "many"], "--steps"),
-        (&["demo", "ner", "--threads", "0"], "--threads must be between 1"),
+        (
+            &["demo", "ner", "--threads", "0"],
+            "--threads must be between 1",
+        ),
         (&["demo", "ner", "--cell", "lstn"], "--cell"),
         (&["demo", "ner", "--bogus"], "--bogus"),
     ];
@@ -34,7 +40,10 @@ fn bad_flags_are_clear_errors() {
     }
     let (code, out, _) = seqmodels(&["demo", "--help"]);
     assert_eq!(code, 0);
-    assert!(out.contains("--steps N") && out.contains("agreement"), "{out}");
+    assert!(
+        out.contains("--steps N") && out.contains("agreement"),
+        "{out}"
+    );
     let (_, out, _) = seqmodels(&["--help"]);
     assert!(out.contains("demo TASK"), "{out}");
 }
@@ -43,14 +52,20 @@ fn bad_flags_are_clear_errors() {
 fn short_demos_print_their_figure_and_predictions() {
     let (code, out, err) = seqmodels(&["demo", "ner", "--steps", "20", "--threads", "1"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("bidirectional") && out.contains("majority label"), "{out}");
+    assert!(
+        out.contains("bidirectional") && out.contains("majority label"),
+        "{out}"
+    );
     assert!(out.contains("truth "), "{out}");
     // The progress bar's last line goes to stderr.
     assert!(err.contains("20/20") && err.contains("loss"), "{err}");
 
     let (code, out, err) = seqmodels(&["demo", "agreement", "--steps", "5", "--cell", "gru"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("(gru cell)") && out.contains("by clause length"), "{out}");
+    assert!(
+        out.contains("(gru cell)") && out.contains("by clause length"),
+        "{out}"
+    );
     assert!(out.contains("[was]") || out.contains("[were]"), "{out}");
 
     let (code, out, err) = seqmodels(&["demo", "sentiment", "--steps", "5", "--seed", "9"]);

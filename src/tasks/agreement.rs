@@ -233,6 +233,8 @@ mod tests {
 
     #[test]
     fn splits_are_disjoint_and_deterministic() {
+        // The size data/README.md lists.
+        assert_eq!(vocab().len(), 45);
         let a = generate(11, 500, 100);
         assert_eq!(a, generate(11, 500, 100));
         let test: std::collections::HashSet<_> = a.split.test.iter().map(|s| &s.ids).collect();

@@ -249,6 +249,8 @@ mod tests {
 
     #[test]
     fn brackets_mark_names() {
+        // The size data/README.md lists.
+        assert_eq!(vocab().len(), 62);
         let v = vocab();
         let ids = v.encode(&["he", "said", "Teddy", "Roosevelt", "again"]);
         assert_eq!(

@@ -164,6 +164,8 @@ mod tests {
 
     #[test]
     fn negation_flips_and_weakens() {
+        // The size data/README.md lists.
+        assert_eq!(vocab().len(), 42);
         assert_eq!(stars(&[clause_score(1, false)]), 4); // good
         assert_eq!(stars(&[clause_score(1, true)]), 2); // not good
         assert_eq!(stars(&[clause_score(-1, true)]), 4); // not bad

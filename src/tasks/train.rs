@@ -444,7 +444,13 @@ pub fn run_ner(seed: u64, cfg: &TrainConfig, on_step: OnStep) -> Result<NerOutco
 /// Training and held-out sentences for the agreement task.
 pub const AGREEMENT_SIZES: (usize, usize) = (4000, 1000);
 
-/// The agreement recipe for a cell.
+/// The agreement recipe for a cell. For the LSTM the forget gate starts
+/// wide open (b_f = 2, Γf ≈ σ(2) ≈ 0.88): the subject is 8 to 35 steps
+/// before the prediction, and a cell that keeps 0.88 of its value per step
+/// still holds 0.88³⁰ ≈ 2% of it after 30 steps, against σ(1)³⁰ ≈ 10⁻⁴ with
+/// b_f = 1. With b_f = 1 one seed in six of those we tried (1–6) stayed at
+/// chance for 1000 steps before it found the subject; with b_f = 2 all of
+/// seeds 1–14 learned within 400 steps.
 pub fn agreement_config(cell: CellKind) -> TrainConfig {
     TrainConfig {
         cell,
@@ -457,7 +463,7 @@ pub fn agreement_config(cell: CellKind) -> TrainConfig {
         clip: 5.0,
         batch: 32,
         steps: 500,
-        forget_bias: 1.0,
+        forget_bias: 2.0,
     }
 }
 
