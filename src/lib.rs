@@ -19,6 +19,7 @@
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
+//! - [`fixtures`]: PyTorch golden fixtures and `seqmodels verify` (the porting kit).
 //! - [`io`]: file formats (JSON, safetensors) and atomic writes.
 //! - [`tsne`]: t-SNE (exact and Barnes-Hut) for 2-D maps of embeddings.
 //! - [`plot`]: SVG scatter plots and line charts, written by hand.
@@ -28,6 +29,7 @@
 pub mod checks;
 pub mod cli;
 pub mod error;
+pub mod fixtures;
 pub mod gradcheck;
 pub mod io;
 pub mod linalg;

@@ -284,7 +284,12 @@ fn gru_forms_agree_where_the_reset_gate_cannot_matter() {
     let b = sequence_forward(&before, x.view(), &s0, None)
         .outputs()
         .to_matrix();
-    assert!(max_rel(a.as_slice(), b.as_slice()) < 1e-13);
+    // σ is computed to within 4 ulp (linalg::fastmath), so σ(−a) and 1 − σ(a)
+    // agree to a few ulp; over 5 steps we measured 2.8e-13 (relative to
+    // outputs that can be near 0) and allow 1e-12.
+    let e = max_rel(a.as_slice(), b.as_slice());
+    println!("max relative difference between the two forms: {e:.2e}");
+    assert!(e < 1e-12, "{e:e}");
     // With the reset path live, the two forms are different models.
     let (full, _, _) = random_instance(CellKind::Gru(GruVariant::ResetAfter), s, &mut rng);
     let mut course = full.clone();

@@ -8,7 +8,9 @@ use crate::cli_err;
 use crate::io::json::{object, Json};
 use crate::linalg::gemm::{gemm_prepacked_with, gemm_with};
 use crate::linalg::{pool, Kernel, Matrix, Op, PackedB, Scalar};
+use crate::nn::Activation;
 use crate::rng::Rng;
+use crate::rnn::{stack_backward, stack_forward, CellKind, GruVariant, StackedRnn};
 
 /// The default shapes (m, k, n): square, then the recurrent products
 /// (batch × hidden) · (hidden × gates·hidden).
@@ -38,18 +40,177 @@ The kernel path is the best this CPU supports, or SEQMODELS_KERNEL.";
 pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let (what, rest) = match argv.split_first() {
         Some((w, r)) => (w.clone(), r.to_vec()),
-        None => return Err(cli_err!("bench: say what to time: `seqmodels bench gemm`")),
+        None => {
+            return Err(cli_err!(
+                "bench: say what to time: `seqmodels bench gemm` or `seqmodels bench rnn`"
+            ))
+        }
     };
     match what.as_str() {
         "gemm" => gemm_cmd(rest),
+        "rnn" => rnn_cmd(rest),
         "-h" | "--help" => {
-            println!("{GEMM_HELP}");
+            println!("{GEMM_HELP}\n\n{RNN_HELP}");
             Ok(())
         }
         other => Err(cli_err!(
-            "bench: unknown benchmark {other:?} (expected gemm)"
+            "bench: unknown benchmark {other:?} (expected gemm or rnn)"
         )),
     }
+}
+
+/// The default (T, B, I, H) rows of `seqmodels bench rnn`.
+pub const RNN_SHAPES: [(usize, usize, usize, usize); 4] = [
+    (64, 1, 64, 128),
+    (64, 32, 64, 256),
+    (64, 32, 128, 512),
+    (128, 64, 256, 1024),
+];
+
+const RNN_HELP: &str = "\
+seqmodels bench rnn [--cell rnn|gru|lstm] [--seq T] [--batch B] [--input I] [--hidden H]
+                    [--layers L] [--bidirectional] [--dtype f32|f64] [--threads N] [--min-time S]
+
+Times one forward + backward pass (loss = sum of the outputs, input gradients
+included) after a warm-up, repeating for at least --min-time seconds (default
+0.5), and prints one JSON line per row:
+  {\"name\":\"rnn\",\"cell\":..,\"seq\":..,\"batch\":..,\"input\":..,\"hidden\":..,\"layers\":..,
+   \"bidirectional\":..,\"dtype\":..,\"threads\":..,\"median_ms\":..,\"gflops\":..}
+gflops counts the matrix products only: 6·T·B·G·H·(I_l + H) per layer and
+direction (forward 2·…, backward twice that), G = 1, 3, 4 gate blocks.
+Without --seq/--batch/--input/--hidden it runs (T, B, I, H) = (64, 1, 64, 128),
+(64, 32, 64, 256), (64, 32, 128, 512), (128, 64, 256, 1024); without --cell,
+every cell (rnn = tanh RNN, gru = PyTorch's form, lstm).
+The same rows in PyTorch: benches/peers/rnn_pytorch.py; side by side: benches/compare_rnn.sh";
+
+fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
+    let mut a = Args::new("bench rnn", argv);
+    if a.wants_help() {
+        println!("{RNN_HELP}");
+        return Ok(());
+    }
+    let cell: Option<String> = a.raw("--cell")?;
+    let seq: Option<usize> = a.value("--seq")?;
+    let batch: Option<usize> = a.value("--batch")?;
+    let input: Option<usize> = a.value("--input")?;
+    let hidden: Option<usize> = a.value("--hidden")?;
+    let layers: usize = a.value_or("--layers", 1)?;
+    let bidirectional = a.flag("--bidirectional");
+    let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
+    let threads: usize = a.value_or("--threads", pool::threads())?;
+    let min_time: f64 = a.value_or("--min-time", 0.5)?;
+    a.finish()?;
+    if threads == 0 || layers == 0 {
+        return Err(cli_err!(
+            "bench rnn: --threads and --layers must be at least 1"
+        ));
+    }
+    if !(min_time.is_finite() && min_time >= 0.0) {
+        return Err(cli_err!(
+            "bench rnn: --min-time must be a non-negative number of seconds"
+        ));
+    }
+    let cells: Vec<CellKind> = match cell.as_deref() {
+        None => vec![
+            CellKind::Rnn(Activation::Tanh),
+            CellKind::Gru(GruVariant::ResetAfter),
+            CellKind::Lstm,
+        ],
+        Some(c @ ("rnn" | "gru" | "lstm")) => vec![CellKind::parse(c)?],
+        Some(other) => {
+            return Err(cli_err!(
+                "bench rnn: --cell {other:?}: expected rnn, gru or lstm"
+            ))
+        }
+    };
+    let shapes = match (seq, batch, input, hidden) {
+        (None, None, None, None) => RNN_SHAPES.to_vec(),
+        (t, b, i, h) => {
+            let (t, b, i, h) = (
+                t.unwrap_or(64),
+                b.unwrap_or(32),
+                i.unwrap_or(128),
+                h.unwrap_or(512),
+            );
+            if [t, b, i, h].contains(&0)
+                || t.saturating_mul(b)
+                    .saturating_mul(4 * h)
+                    .saturating_mul(i + h)
+                    > 1 << 36
+            {
+                return Err(cli_err!(
+                    "bench rnn: --seq, --batch, --input and --hidden must be positive and not huge"
+                ));
+            }
+            vec![(t, b, i, h)]
+        }
+    };
+    pool::set_threads(threads);
+    for &kind in &cells {
+        for &(t, b, i, h) in &shapes {
+            let row = if dtype == "f32" {
+                rnn_row::<f32>(kind, t, b, i, h, layers, bidirectional, threads, min_time)
+            } else {
+                rnn_row::<f64>(kind, t, b, i, h, layers, bidirectional, threads, min_time)
+            };
+            println!("{}", row.to_json());
+        }
+    }
+    Ok(())
+}
+
+/// Times forward + backward of a stacked RNN and returns its JSON record.
+pub fn rnn_row<T: Scalar>(
+    kind: CellKind,
+    t: usize,
+    b: usize,
+    i: usize,
+    h: usize,
+    layers: usize,
+    bidirectional: bool,
+    threads: usize,
+    min_time: f64,
+) -> Json {
+    let mut rng = Rng::new(42);
+    let p = StackedRnn::<T>::new(kind, i, h, layers, bidirectional, &mut rng);
+    let x = Matrix::<T>::random_uniform(t * b, i, -1.0, 1.0, &mut rng);
+    let s0 = p.zero_states(b);
+    let dy = Matrix::<T>::filled(t * b, p.output_size(), T::ONE);
+    let mut grads = p.zeros_like();
+    let timing = measure(min_time, || {
+        let cache = stack_forward(&p, x.view(), &s0, None);
+        let out = stack_backward(&p, x.view(), &cache, dy.view(), None, &mut grads);
+        std::hint::black_box(out);
+    });
+    let d = if bidirectional { 2 } else { 1 };
+    let g = kind.gates() as f64;
+    let mut flops = 0.0;
+    for l in 0..layers {
+        let inp = if l == 0 { i } else { d * h } as f64;
+        flops += d as f64 * 6.0 * (t * b) as f64 * g * h as f64 * (inp + h as f64);
+    }
+    let name = match kind {
+        CellKind::Rnn(_) => "rnn",
+        CellKind::Gru(_) => "gru",
+        CellKind::Lstm => "lstm",
+    };
+    object(vec![
+        ("name", Json::str("rnn")),
+        ("cell", Json::str(name)),
+        ("seq", Json::int(t as i64)),
+        ("batch", Json::int(b as i64)),
+        ("input", Json::int(i as i64)),
+        ("hidden", Json::int(h as i64)),
+        ("layers", Json::int(layers as i64)),
+        ("bidirectional", Json::Bool(bidirectional)),
+        ("dtype", Json::str(T::DTYPE)),
+        ("threads", Json::int(threads as i64)),
+        ("median_ms", Json::num(round(timing.median_ms, 4))),
+        (
+            "gflops",
+            Json::num(round(flops / (timing.median_ms * 1e-3) / 1e9, 2)),
+        ),
+    ])
 }
 
 fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {

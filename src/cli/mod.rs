@@ -9,6 +9,7 @@ pub mod gradcheck;
 pub mod progress;
 pub mod timing;
 pub mod tsne;
+pub mod verify;
 
 pub use args::{Args, CliError};
 
@@ -21,6 +22,7 @@ usage: seqmodels <command> [options]    (each command takes --help)
 
 commands:
   gradcheck      check every backward pass against central differences
+  verify FILE..  check against PyTorch golden fixtures (data/fixtures/)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
@@ -58,6 +60,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "tsne" => tsne::run(rest),
         "data" => data::run(rest),
         "demo" => demo::run(rest),
+        "verify" => verify::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -53,10 +53,10 @@ fn gru_after_step_forward<T: Scalar>(
     for (row, (zrow, grow)) in zx.chunks_exact_mut(g3).zip(gh.chunks_exact(g3)).enumerate() {
         let o = row * hidden;
         for j in 0..hidden {
-            let r = (zrow[j] + grow[j]).sigmoid();
-            let z = (zrow[hidden + j] + grow[hidden + j]).sigmoid();
+            let r = (zrow[j] + grow[j]).fast_sigmoid();
+            let z = (zrow[hidden + j] + grow[hidden + j]).fast_sigmoid();
             let hnj = grow[2 * hidden + j];
-            let n = (zrow[2 * hidden + j] + r * hnj).tanh();
+            let n = (zrow[2 * hidden + j] + r * hnj).fast_tanh();
             zrow[j] = r;
             zrow[hidden + j] = z;
             zrow[2 * hidden + j] = n;
@@ -137,9 +137,9 @@ fn gru_before_gates_forward<T: Scalar>(
     {
         let o = row * hidden;
         for j in 0..hidden {
-            let r = (zrow[j] + grow[j]).sigmoid();
+            let r = (zrow[j] + grow[j]).fast_sigmoid();
             zrow[j] = r;
-            zrow[hidden + j] = (zrow[hidden + j] + grow[hidden + j]).sigmoid();
+            zrow[hidden + j] = (zrow[hidden + j] + grow[hidden + j]).fast_sigmoid();
             rh[o + j] = r * h_prev[o + j];
         }
     }
@@ -159,7 +159,7 @@ fn gru_before_update_forward<T: Scalar>(
         let o = row * hidden;
         for j in 0..hidden {
             let u = zrow[hidden + j];
-            let cand = (zrow[2 * hidden + j] + gh_n[o + j]).tanh();
+            let cand = (zrow[2 * hidden + j] + gh_n[o + j]).fast_tanh();
             zrow[2 * hidden + j] = cand;
             h[o + j] = u * cand + (T::ONE - u) * h_prev[o + j];
         }

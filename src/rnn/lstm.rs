@@ -40,16 +40,16 @@ fn lstm_step_forward<T: Scalar>(
         let cn = &mut c[n * hidden..(n + 1) * hidden];
         let hn = &mut h[n * hidden..(n + 1) * hidden];
         for j in 0..hidden {
-            let u = zi[j].sigmoid(); // Γu
-            let f = zf[j].sigmoid(); // Γf
-            let cand = zg[j].tanh(); // c̃
-            let o = zo[j].sigmoid(); // Γo
+            let u = zi[j].fast_sigmoid(); // Γu
+            let f = zf[j].fast_sigmoid(); // Γf
+            let cand = zg[j].fast_tanh(); // c̃
+            let o = zo[j].fast_sigmoid(); // Γo
             zi[j] = u;
             zf[j] = f;
             zg[j] = cand;
             zo[j] = o;
             cn[j] = f * cp[j] + u * cand;
-            hn[j] = o * cn[j].tanh();
+            hn[j] = o * cn[j].fast_tanh();
         }
     }
 }
@@ -88,7 +88,7 @@ fn lstm_step_backward<T: Scalar>(
         let dcn = &mut dc[r];
         for j in 0..hidden {
             let (u, f, cand, o) = (g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]);
-            let tc = cn[j].tanh();
+            let tc = cn[j].fast_tanh();
             // a = Γo ⊙ tanh(c):  ∂L/∂Γo = da ⊙ tanh(c),  ∂L/∂c += da ⊙ Γo ⊙ (1 − tanh²c)
             let do_ = dhn[j] * tc;
             let dcj = dcn[j] + dhn[j] * o * (T::ONE - tc * tc);

@@ -212,6 +212,11 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     bbuf: &mut Vec<T>,
 ) {
     debug_assert!(t.mr == MR && t.nr == NR, "tile constants disagree");
+    if let BSource::Packed(pb) = task.b {
+        if task.i1 - task.i0 == 1 {
+            return row_times_packed::<T, FMA>(task, t.kc, pb.dense(), pb.shape().1, abuf);
+        }
+    }
     let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
     let a_len = t.mc.div_ceil(MR) * MR * t.kc;
     if abuf.len() < a_len {
@@ -279,6 +284,63 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
             pc += kc;
         }
         jc += nc;
+    }
+}
+
+/// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
+/// matrix–vector product over columns `j0 .. j1`, as a sequence of axpys over
+/// the rows of op(B), which `PackedB` also keeps in plain row-major form:
+///
+/// ```text
+/// for each KC block:  t = a[p₀]·B[p₀, :];  t += a[p]·B[p, :] for the other p;  c ← α·t + β·c
+/// ```
+///
+/// That is the tile kernel's arithmetic for each element (same order, same
+/// roundings), so the result is bit-identical to the general path, while each
+/// axpy is a simple loop that vectorises and streams B once.
+#[inline(always)]
+pub(crate) fn row_times_packed<T: Scalar, const FMA: bool>(
+    task: &Task<'_, T>,
+    kc_max: usize,
+    dense: &[T],
+    n: usize,
+    abuf: &mut Vec<T>,
+) {
+    let (i, k, j0, j1) = (task.i0, task.k, task.j0, task.j1);
+    let w = j1 - j0;
+    if abuf.len() < k + w {
+        abuf.resize(k + w, T::ZERO);
+    }
+    let (a_buf, t) = abuf.split_at_mut(k);
+    let t = &mut t[..w];
+    // op(A)[i, ..], contiguous.
+    let a: &[T] = match task.op_a {
+        Op::N => &task.a.row(i)[..k],
+        Op::T => {
+            for (p, v) in a_buf.iter_mut().enumerate() {
+                *v = task.a.at(p, i);
+            }
+            a_buf
+        }
+    };
+    let mut pc = 0;
+    while pc < k {
+        let kc = kc_max.min(k - pc);
+        let row0 = &dense[pc * n + j0..pc * n + j1];
+        let a0 = a[pc];
+        for (x, &b) in t.iter_mut().zip(row0) {
+            *x = a0 * b;
+        }
+        for p in pc + 1..pc + kc {
+            let ap = a[p];
+            let row = &dense[p * n + j0..p * n + j1];
+            for (x, &b) in t.iter_mut().zip(row) {
+                *x = if FMA { ap.mul_add(b, *x) } else { *x + ap * b };
+            }
+        }
+        let beta = if pc == 0 { task.beta } else { T::ONE };
+        store_row(task.c, i, j0, t, task.alpha, beta);
+        pc += kc;
     }
 }
 
