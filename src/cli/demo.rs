@@ -122,7 +122,7 @@ fn with_progress<R>(
     train: impl FnOnce(&mut dyn FnMut(usize, f64)) -> crate::Result<R>,
 ) -> Result<R, CliError> {
     eprintln!(
-        "{label}: {} cell, H = {}{}, embedding {}, {} steps of {} sequences, Adam lr {}, clip {}",
+        "{label}: {} cell, H = {}{}, embedding {}, {} steps of {} sequences, {} lr {}, clip {}",
         cfg.cell.name(),
         cfg.hidden,
         if cfg.bidirectional {
@@ -133,6 +133,7 @@ fn with_progress<R>(
         cfg.embed,
         cfg.steps,
         cfg.batch,
+        cfg.optim.name(),
         cfg.lr,
         cfg.clip
     );

@@ -17,10 +17,6 @@
 //! `clamp(3 + Σ scores, 1, 5)`: one clause gives 1, 2, 4 or 5 stars; two
 //! clauses give any of 1–5 (3 when they cancel). About [`NEGATION_RATE`] of
 //! clauses are negated.
-//!
-//! (A review generator for the embeddings' sentiment classifier was being
-//! written on another branch; it was not on `main` when this one was
-//! written, so this one stands alone.)
 
 use super::{pick, split_distinct, Split, Vocab};
 use crate::rng::Rng;
