@@ -18,6 +18,8 @@
 //!   corpora and batches for the language models.
 //! - [`lm`]: the language model as a product: training (truncated BPTT,
 //!   checkpoints, resuming), sampling and evaluation.
+//! - [`tasks`]: generated learning tasks (future context, long-range agreement,
+//!   negation, date normalisation) and the training loops that learn them.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -42,6 +44,7 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod rnn;
+pub mod tasks;
 pub mod text;
 pub mod tsne;
 

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod bench;
 pub mod data;
+pub mod demo;
 pub mod eval;
 pub mod gradcheck;
 pub mod progress;
@@ -31,6 +32,8 @@ commands:
   train          train a char- or word-level language model (RNN/GRU/LSTM)
   sample         draw samples from a trained language model
   eval           loss, perplexity and bits/char of a language model on a text
+  demo TASK      train a generated task and show predictions: ner (BRNN),
+                 agreement (long memory), sentiment (negation), dates (seq2seq)
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -62,6 +65,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "gradcheck" => gradcheck::run(rest),
         "tsne" => tsne::run(rest),
         "data" => data::run(rest),
+        "demo" => demo::run(rest),
         "verify" => verify::run(rest),
         "train" => train::run(rest),
         "sample" => sample::run(rest),
