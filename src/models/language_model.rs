@@ -148,7 +148,9 @@ impl<T: Scalar> Generator<T> {
     }
 }
 
-/// Chooses a token from logits `z` by the sampling rule.
+/// Chooses a token from logits `z` by the sampling rule. Never panics: with
+/// non-finite logits (no distribution to draw from) it returns the first
+/// candidate.
 pub fn choose<T: Scalar>(z: &[T], sampling: Sampling, rng: &mut Rng) -> usize {
     match sampling {
         Sampling::Greedy => argmax(z),
@@ -169,6 +171,13 @@ pub fn choose<T: Scalar>(z: &[T], sampling: Sampling, rng: &mut Rng) -> usize {
                 .iter()
                 .map(|&i| ((z[i].to_f64() - m) / tau).exp())
                 .collect();
+            // Logits that are NaN or infinite (a diverged or hostile model)
+            // give no distribution to draw from: fall back to the first
+            // token rather than panic. The callers check logits for finiteness.
+            let total: f64 = p.iter().sum();
+            if !(total.is_finite() && total > 0.0) || p.iter().any(|x| x.is_nan()) {
+                return order[0];
+            }
             order[rng.categorical(&p)]
         }
     }
