@@ -7,6 +7,7 @@ pub mod data;
 pub mod demo;
 pub mod eval;
 pub mod gradcheck;
+pub mod import;
 pub mod progress;
 pub mod sample;
 pub mod timing;
@@ -26,6 +27,8 @@ usage: seqmodels <command> [options]    (each command takes --help)
 commands:
   gradcheck      check every backward pass against central differences
   verify FILE..  check against PyTorch golden fixtures (data/fixtures/)
+  import         a PyTorch state_dict (safetensors) into a seqmodels checkpoint
+  logits         next-token logits of a checkpoint on a prompt (JSON)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
@@ -67,6 +70,8 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "data" => data::run(rest),
         "demo" => demo::run(rest),
         "verify" => verify::run(rest),
+        "import" => import::run_import(rest),
+        "logits" => import::run_logits(rest),
         "train" => train::run(rest),
         "sample" => sample::run(rest),
         "eval" => eval::run(rest),
