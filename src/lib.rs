@@ -9,6 +9,8 @@
 //! - [`linalg`]: Scalar, Matrix, the packed SIMD GEMM and the worker pool.
 //! - [`rng`]: the seeded generator, specified bit for bit.
 //! - [`nn`]: activations, the linear output layer (Wya, by) and the losses.
+//! - [`embeddings`]: word vectors — E, the neural LM, word2vec, GloVe,
+//!   analogies, evaluation, file formats, debiasing, sentiment transfer.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`io`]: file formats (JSON).
@@ -16,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod embeddings;
 pub mod error;
 pub mod gradcheck;
 pub mod io;
