@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod embed;
 pub mod timing;
 
 pub use args::{Args, CliError};
@@ -16,6 +17,7 @@ usage: seqmodels <command> [options]    (each command takes --help)
 
 commands:
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
+  embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -44,6 +46,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     match cmd {
         "bench" => bench::run(rest),
+        "embed" => embed::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
