@@ -31,7 +31,7 @@ cargo build --release --quiet
 bin=target/release/seqmodels
 common=(--size "$size" --window 5 --negative 5 --hs 0 --sample 1e-3 --min-count 5 --iter "$iter" --seed 1
         --eval-analogies "$qw" --eval-pairs "$ws" --case-insensitive)
-key() { grep -o "\"$1\":[-0-9.e]*" | tail -1 | cut -d: -f2; }
+key() { grep -o "\"$1\": *[-0-9.e]*" | tail -1 | sed "s/.*: *//"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 printf "%-6s %7s %12s %12s %7s   %-17s %-17s %-15s\n" method threads "ours w/s" "gensim w/s" ratio "analogy ours/gen" "WS353 ours/gen" "vocab ours/gen"
 for m in $methods; do

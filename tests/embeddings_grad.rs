@@ -5,7 +5,9 @@
 
 use seqmodels::embeddings::glove::{glove_backward, glove_loss, GloveParams};
 use seqmodels::embeddings::nplm::{nplm_backward, nplm_forward, Nplm};
-use seqmodels::embeddings::sentiment::{avg_classifier_backward, avg_classifier_forward, AvgClassifier};
+use seqmodels::embeddings::sentiment::{
+    avg_classifier_backward, avg_classifier_forward, AvgClassifier,
+};
 use seqmodels::embeddings::word2vec::{cbow_ns_loss, hs_loss, pair_update, sgns_loss};
 use seqmodels::gradcheck::{check, table_header, Param, THRESHOLD};
 use seqmodels::nn::{embedding_backward, embedding_forward, Embedding, Linear};
@@ -19,17 +21,31 @@ fn rows(m: &Matrix<f64>) -> Vec<&[f64]> {
 #[test]
 fn embedding_lookup_gradients() {
     let mut rng = Rng::new(1);
-    for &(v, d, ids) in &[(1usize, 1usize, &[0usize, 0][..]), (7, 5, &[3, 0, 3, 6, 2][..])] {
+    for &(v, d, ids) in &[
+        (1usize, 1usize, &[0usize, 0][..]),
+        (7, 5, &[3, 0, 3, 6, 2][..]),
+    ] {
         let emb = Embedding::<f64>::new(v, d, &mut rng);
         let r = Matrix::<f64>::random_uniform(ids.len(), d, -1.0, 1.0, &mut rng);
         // L = Σ R ⊙ lookup(E), so dout = R.
         let mut grad = Matrix::zeros(v, d);
         embedding_backward(ids, r.view(), &mut grad);
-        let rep = check(format!("embedding V={v} D={d}"), &[Param::new("E", emb.weight.clone(), grad.clone())], THRESHOLD, |p| {
-            let mut out = Matrix::zeros(ids.len(), d);
-            embedding_forward(&Embedding { weight: p[0].clone() }, ids, out.view_mut());
-            out.hadamard(&r).sum()
-        });
+        let rep = check(
+            format!("embedding V={v} D={d}"),
+            &[Param::new("E", emb.weight.clone(), grad.clone())],
+            THRESHOLD,
+            |p| {
+                let mut out = Matrix::zeros(ids.len(), d);
+                embedding_forward(
+                    &Embedding {
+                        weight: p[0].clone(),
+                    },
+                    ids,
+                    out.view_mut(),
+                );
+                out.hadamard(&r).sum()
+            },
+        );
         println!("{}\n{rep}", table_header());
         rep.assert_passed();
         // Rows not looked up get exactly nothing.
@@ -66,9 +82,15 @@ fn sgns_gradients() {
         let outs = Matrix::<f64>::random_uniform(k + 1, d, -1.0, 1.0, &mut rng);
         let ys: Vec<f64> = (0..=k).map(|i| if i == 0 { 1.0 } else { 0.0 }).collect();
         let (gh, gu) = implied_gradients(h.row(0), &outs, &ys);
-        let rep = check(format!("sgns D={d} K={k}"), &[Param::new("h (syn0 row)", h, gh), Param::new("u (syn1neg rows)", outs, gu)], THRESHOLD, |p| {
-            sgns_loss(p[0].row(0), &rows(&p[1]))
-        });
+        let rep = check(
+            format!("sgns D={d} K={k}"),
+            &[
+                Param::new("h (syn0 row)", h, gh),
+                Param::new("u (syn1neg rows)", outs, gu),
+            ],
+            THRESHOLD,
+            |p| sgns_loss(p[0].row(0), &rows(&p[1])),
+        );
         println!("{}\n{rep}", table_header());
         rep.assert_passed();
     }
@@ -83,9 +105,15 @@ fn hs_gradients() {
     let nodes = Matrix::<f64>::random_uniform(code.len(), d, -1.0, 1.0, &mut rng);
     let ys: Vec<f64> = code.iter().map(|&c| 1.0 - c as f64).collect();
     let (gh, gu) = implied_gradients(h.row(0), &nodes, &ys);
-    let rep = check("hierarchical softmax D=7 depth=5", &[Param::new("h (syn0 row)", h, gh), Param::new("u (syn1 rows)", nodes, gu)], THRESHOLD, |p| {
-        hs_loss(p[0].row(0), &rows(&p[1]), &code)
-    });
+    let rep = check(
+        "hierarchical softmax D=7 depth=5",
+        &[
+            Param::new("h (syn0 row)", h, gh),
+            Param::new("u (syn1 rows)", nodes, gu),
+        ],
+        THRESHOLD,
+        |p| hs_loss(p[0].row(0), &rows(&p[1]), &code),
+    );
     println!("{}\n{rep}", table_header());
     rep.assert_passed();
 }
@@ -107,9 +135,15 @@ fn cbow_gradients() {
     // ∂L/∂c_i = ∂L/∂h / m for every context row (the trainer, like word2vec.c,
     // applies m times this; DERIVATIONS.md explains).
     let gc = Matrix::from_fn(m, d, |_, j| gh.row(0)[j] / m as f64);
-    let rep = check("cbow D=5 context=4 K=3", &[Param::new("context rows", ctx, gc), Param::new("u (syn1neg rows)", outs, gu)], THRESHOLD, |p| {
-        cbow_ns_loss(&rows(&p[0]), &rows(&p[1]))
-    });
+    let rep = check(
+        "cbow D=5 context=4 K=3",
+        &[
+            Param::new("context rows", ctx, gc),
+            Param::new("u (syn1neg rows)", outs, gu),
+        ],
+        THRESHOLD,
+        |p| cbow_ns_loss(&rows(&p[0]), &rows(&p[1])),
+    );
     println!("{}\n{rep}", table_header());
     rep.assert_passed();
 }
@@ -127,7 +161,14 @@ fn glove_gradients() {
     // Counts below and above x_max (so both branches of f), and an i = j
     // entry. x_max is small here so that log X, and with it the loss, stays
     // near 1: the round-off of central differences grows with the loss.
-    let entries = vec![(0u32, 1u32, 3.5), (1, 0, 3.5), (2, 2, 0.5), (3, 4, 3.0), (4, 1, 1.0), (0, 4, 1.5)];
+    let entries = vec![
+        (0u32, 1u32, 3.5),
+        (1, 0, 3.5),
+        (2, 2, 0.5),
+        (3, 4, 3.0),
+        (4, 1, 1.0),
+        (0, 4, 1.5),
+    ];
     let (x_max, power) = (2.5, 0.75);
     let mut g = p.zeros_like();
     glove_backward(&p, &entries, x_max, power, &mut g);
@@ -139,7 +180,12 @@ fn glove_gradients() {
         Param::new("b~", vecm(&p.bt), vecm(&g.bt)),
     ];
     let rep = check("glove V=5 D=3", &params, THRESHOLD, |q| {
-        let pp = GloveParams { w: q[0].clone(), wt: q[1].clone(), b: q[2].as_slice().to_vec(), bt: q[3].as_slice().to_vec() };
+        let pp = GloveParams {
+            w: q[0].clone(),
+            wt: q[1].clone(),
+            b: q[2].as_slice().to_vec(),
+            bt: q[3].as_slice().to_vec(),
+        };
         glove_loss(&pp, &entries, x_max, power)
     });
     println!("{}\n{rep}", table_header());
@@ -161,20 +207,37 @@ fn nplm_gradients() {
     let vecm = |x: &[f64]| Matrix::from_vec(1, x.len(), x.to_vec());
     let params = [
         Param::new("E", m.emb.weight.clone(), g.emb.clone()),
-        Param::new("H (hidden W)", m.hidden.weight.clone(), g.hidden.weight.clone()),
+        Param::new(
+            "H (hidden W)",
+            m.hidden.weight.clone(),
+            g.hidden.weight.clone(),
+        ),
         Param::new("d (hidden b)", vecm(&m.hidden.bias), vecm(&g.hidden.bias)),
         Param::new("U (output W)", m.out.weight.clone(), g.out.weight.clone()),
         Param::new("b (output b)", vecm(&m.out.bias), vecm(&g.out.bias)),
     ];
-    let rep = check(format!("nplm V={v} D={d} n={n} H={h} B={b}"), &params, THRESHOLD, |q| {
-        let mm = Nplm {
-            emb: Embedding { weight: q[0].clone() },
-            hidden: Linear { weight: q[1].clone(), bias: q[2].as_slice().to_vec() },
-            out: Linear { weight: q[3].clone(), bias: q[4].as_slice().to_vec() },
-            context: n,
-        };
-        nplm_forward(&mm, &ctx, &tgt).0.mean()
-    });
+    let rep = check(
+        format!("nplm V={v} D={d} n={n} H={h} B={b}"),
+        &params,
+        THRESHOLD,
+        |q| {
+            let mm = Nplm {
+                emb: Embedding {
+                    weight: q[0].clone(),
+                },
+                hidden: Linear {
+                    weight: q[1].clone(),
+                    bias: q[2].as_slice().to_vec(),
+                },
+                out: Linear {
+                    weight: q[3].clone(),
+                    bias: q[4].as_slice().to_vec(),
+                },
+                context: n,
+            };
+            nplm_forward(&mm, &ctx, &tgt).0.mean()
+        },
+    );
     println!("{}\n{rep}", table_header());
     rep.assert_passed();
 }
@@ -196,10 +259,23 @@ fn averaging_classifier_gradients() {
         Param::new("W", m.linear.weight.clone(), g.linear.weight.clone()),
         Param::new("b", vecm(&m.linear.bias), vecm(&g.linear.bias)),
     ];
-    let rep = check("averaging classifier V=6 D=4 C=3", &params, THRESHOLD, |q| {
-        let mm = AvgClassifier { emb: Embedding { weight: q[0].clone() }, linear: Linear { weight: q[1].clone(), bias: q[2].as_slice().to_vec() } };
-        avg_classifier_forward(&mm, &docs, &labels).0.mean()
-    });
+    let rep = check(
+        "averaging classifier V=6 D=4 C=3",
+        &params,
+        THRESHOLD,
+        |q| {
+            let mm = AvgClassifier {
+                emb: Embedding {
+                    weight: q[0].clone(),
+                },
+                linear: Linear {
+                    weight: q[1].clone(),
+                    bias: q[2].as_slice().to_vec(),
+                },
+            };
+            avg_classifier_forward(&mm, &docs, &labels).0.mean()
+        },
+    );
     println!("{}\n{rep}", table_header());
     rep.assert_passed();
     // Frozen E: no gradient reaches it.

@@ -86,7 +86,7 @@ def main():
         out.update(pairs_pearson=round(float(pear[0]), 4),
                    pairs_spearman=round(float(spear[0]), 4),
                    pairs_oov_percent=round(float(oov), 2))
-    print(json.dumps(out))
+    print(json.dumps(out, separators=(",", ":")))
 
 
 if __name__ == "__main__":

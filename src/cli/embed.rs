@@ -239,7 +239,10 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
         ("method", Json::str(&method)),
         ("words", Json::int(words as i64)),
         ("seconds", Json::num(round(seconds, 3))),
-        ("words_per_sec", Json::num(round(words as f64 / seconds.max(1e-9), 0))),
+        (
+            "words_per_sec",
+            Json::num(round(words as f64 / seconds.max(1e-9), 0)),
+        ),
         ("threads", Json::int(used_threads as i64)),
         ("vocab", Json::int(vectors.len() as i64)),
         ("size", Json::int(size as i64)),
@@ -249,7 +252,13 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
         restrict_vocab: restrict.or(Some(300_000)),
         case_insensitive,
     };
-    eval_fields(&vectors, eval_analogies.as_deref(), eval_pairs.as_deref(), &opt, &mut fields)?;
+    eval_fields(
+        &vectors,
+        eval_analogies.as_deref(),
+        eval_pairs.as_deref(),
+        &opt,
+        &mut fields,
+    )?;
     println!("{}", object(fields).to_json());
     Ok(())
 }
@@ -269,11 +278,26 @@ fn eval_fields(
     if let Some(f) = analogies {
         let r = evaluate_word_analogies(wv, f, opt)?;
         for s in &r.sections {
-            eprintln!("  {:32} {:6.2}%  ({}/{})", s.name, 100.0 * s.accuracy(), s.correct, s.answered);
+            eprintln!(
+                "  {:32} {:6.2}%  ({}/{})",
+                s.name,
+                100.0 * s.accuracy(),
+                s.correct,
+                s.answered
+            );
         }
-        fields.push(("analogy_total", Json::num(round(100.0 * r.total.accuracy(), 2))));
-        fields.push(("analogy_semantic", Json::num(round(100.0 * r.semantic.accuracy(), 2))));
-        fields.push(("analogy_syntactic", Json::num(round(100.0 * r.syntactic.accuracy(), 2))));
+        fields.push((
+            "analogy_total",
+            Json::num(round(100.0 * r.total.accuracy(), 2)),
+        ));
+        fields.push((
+            "analogy_semantic",
+            Json::num(round(100.0 * r.semantic.accuracy(), 2)),
+        ));
+        fields.push((
+            "analogy_syntactic",
+            Json::num(round(100.0 * r.syntactic.accuracy(), 2)),
+        ));
         fields.push(("analogy_answered", Json::int(r.total.answered as i64)));
         fields.push(("analogy_oov_percent", Json::num(round(r.oov_percent(), 2))));
     }
@@ -303,7 +327,9 @@ fn similar(argv: Vec<String>) -> Result<(), CliError> {
     let pos = a.positional();
     a.finish()?;
     if pos.is_empty() {
-        return Err(cli_err!("embed similar: give a word, e.g. `embed similar --vectors v.bin king`"));
+        return Err(cli_err!(
+            "embed similar: give a word, e.g. `embed similar --vectors v.bin king`"
+        ));
     }
     let words: Vec<&str> = pos.iter().map(String::as_str).collect();
     for (w, s) in wv.most_similar(&words, &[], topn)? {
@@ -354,7 +380,9 @@ fn eval(argv: Vec<String>) -> Result<(), CliError> {
     let (wv, path) = load(&mut a)?;
     a.finish()?;
     if analogies.is_none() && pairs.is_none() {
-        return Err(cli_err!("embed eval: give --analogies FILE and/or --pairs FILE"));
+        return Err(cli_err!(
+            "embed eval: give --analogies FILE and/or --pairs FILE"
+        ));
     }
     let opt = EvalOptions {
         restrict_vocab: restrict.or(Some(300_000)),
@@ -366,7 +394,13 @@ fn eval(argv: Vec<String>) -> Result<(), CliError> {
         ("vocab", Json::int(wv.len() as i64)),
         ("size", Json::int(wv.dim() as i64)),
     ];
-    eval_fields(&wv, analogies.as_deref(), pairs.as_deref(), &opt, &mut fields)?;
+    eval_fields(
+        &wv,
+        analogies.as_deref(),
+        pairs.as_deref(),
+        &opt,
+        &mut fields,
+    )?;
     println!("{}", object(fields).to_json());
     Ok(())
 }
@@ -442,15 +476,24 @@ fn debias_cmd(argv: Vec<String>) -> Result<(), CliError> {
     gendered.extend(eq.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
     let neutral: Vec<String> = match (&neutralize_file, all) {
         (Some(_), true) => {
-            return Err(cli_err!("embed debias: give --neutralize FILE or --neutralize-all, not both"))
+            return Err(cli_err!(
+                "embed debias: give --neutralize FILE or --neutralize-all, not both"
+            ))
         }
-        (Some(f), false) => read_word_lines(f, 1)?.into_iter().map(|mut v| v.remove(0)).collect(),
+        (Some(f), false) => read_word_lines(f, 1)?
+            .into_iter()
+            .map(|mut v| v.remove(0))
+            .collect(),
         (None, true) => {
             let mut skip: std::collections::HashSet<String> = gendered.iter().cloned().collect();
             if let Some(k) = &keep_file {
                 skip.extend(read_word_lines(k, 1)?.into_iter().map(|mut v| v.remove(0)));
             }
-            wv.words().iter().filter(|w| !skip.contains(*w)).cloned().collect()
+            wv.words()
+                .iter()
+                .filter(|w| !skip.contains(*w))
+                .cloned()
+                .collect()
         }
         (None, false) => Vec::new(),
     };
@@ -458,7 +501,10 @@ fn debias_cmd(argv: Vec<String>) -> Result<(), CliError> {
     let mean_abs_proj = |wv: &WordVectors| -> f64 {
         let mut s = 0.0;
         for w in &neutral {
-            let e: Vec<f64> = wv.vector(w).map(|v| v.iter().map(|&x| x as f64).collect()).unwrap_or_default();
+            let e: Vec<f64> = wv
+                .vector(w)
+                .map(|v| v.iter().map(|&x| x as f64).collect())
+                .unwrap_or_default();
             let p = project(&e, &g);
             s += p.iter().map(|x| x * x).sum::<f64>().sqrt();
         }

@@ -148,7 +148,10 @@ impl Corpus {
         shards: usize,
         mut f: impl FnMut(&str) -> Result<()>,
     ) -> Result<()> {
-        assert!(shards > 0 && shard < shards, "for_each_line: shard {shard} of {shards}");
+        assert!(
+            shards > 0 && shard < shards,
+            "for_each_line: shard {shard} of {shards}"
+        );
         let len = self.len_bytes()?;
         let start = len * shard as u64 / shards as u64;
         let end = len * (shard as u64 + 1) / shards as u64;
@@ -335,7 +338,9 @@ mod tests {
 
     #[test]
     fn shards_cover_every_line_once() {
-        let text: String = (0..57).map(|i| format!("line {i} {}\n", "x".repeat(i % 7))).collect();
+        let text: String = (0..57)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 7)))
+            .collect();
         let c = Corpus::text("t", text.clone());
         let whole: Vec<String> = text.lines().map(String::from).collect();
         for shards in 1..6 {
@@ -367,6 +372,9 @@ mod tests {
         let p = dir.join("bad.txt");
         std::fs::write(&p, b"ok line\nbad \xff here\n").unwrap();
         let e = Vocab::build(&Corpus::file(&p), 1, false).unwrap_err();
-        assert!(e.message().contains("line 2") && e.message().contains("byte 12"), "{e}");
+        assert!(
+            e.message().contains("line 2") && e.message().contains("byte 12"),
+            "{e}"
+        );
     }
 }

@@ -50,7 +50,10 @@ pub fn project(e: &[f64], g: &[f64]) -> Vec<f64> {
 /// g = e_a − e_b, e.g. `bias_direction_pair(wv, "woman", "man")`.
 pub fn bias_direction_pair(wv: &WordVectors, a: &str, b: &str) -> Result<Vec<f64>> {
     let (x, y) = (wv.vector(a)?, wv.vector(b)?);
-    Ok(x.iter().zip(y).map(|(&p, &q)| p as f64 - q as f64).collect())
+    Ok(x.iter()
+        .zip(y)
+        .map(|(&p, &q)| p as f64 - q as f64)
+        .collect())
 }
 
 /// The first principal component of the centred definitional pairs (unit
@@ -85,7 +88,9 @@ pub fn bias_direction_pca(wv: &WordVectors, pairs: &[(String, String)]) -> Resul
         }
         let n = dotf(&cv, &cv).sqrt();
         if n == 0.0 {
-            return Err(err!("bias direction: the definitional pairs are all identical words"));
+            return Err(err!(
+                "bias direction: the definitional pairs are all identical words"
+            ));
         }
         cv.iter_mut().for_each(|x| *x /= n);
         let change: f64 = cv.iter().zip(&v).map(|(a, b)| (a - b).abs()).sum();
@@ -113,7 +118,9 @@ pub fn neutralize(e: &[f64], g: &[f64]) -> Vec<f64> {
 pub fn equalize(w1: &[f64], w2: &[f64], g: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let unit = |v: &[f64]| {
         let n = dotf(v, v).sqrt();
-        v.iter().map(|x| if n > 0.0 { x / n } else { *x }).collect::<Vec<f64>>()
+        v.iter()
+            .map(|x| if n > 0.0 { x / n } else { *x })
+            .collect::<Vec<f64>>()
     };
     let (w1, w2) = (unit(w1), unit(w2));
     let mu: Vec<f64> = w1.iter().zip(&w2).map(|(a, b)| (a + b) / 2.0).collect();
@@ -141,7 +148,10 @@ pub fn debias(
     equalize_pairs: &[(String, String)],
 ) -> Result<()> {
     let mut missing = Vec::new();
-    for w in neutral.iter().chain(equalize_pairs.iter().flat_map(|(a, b)| [a, b])) {
+    for w in neutral
+        .iter()
+        .chain(equalize_pairs.iter().flat_map(|(a, b)| [a, b]))
+    {
         if wv.index_of(w).is_none() {
             missing.push(format!("{w:?}"));
         }
@@ -157,12 +167,21 @@ pub fn debias(
     let m = wv.matrix_mut();
     for i in ids {
         let e = neutralize(&to64(m.row(i)), g);
-        m.row_mut(i).iter_mut().zip(&e).for_each(|(x, &y)| *x = y as f32);
+        m.row_mut(i)
+            .iter_mut()
+            .zip(&e)
+            .for_each(|(x, &y)| *x = y as f32);
     }
     for (a, b) in pairs {
         let (e1, e2) = equalize(&to64(m.row(a)), &to64(m.row(b)), g);
-        m.row_mut(a).iter_mut().zip(&e1).for_each(|(x, &y)| *x = y as f32);
-        m.row_mut(b).iter_mut().zip(&e2).for_each(|(x, &y)| *x = y as f32);
+        m.row_mut(a)
+            .iter_mut()
+            .zip(&e1)
+            .for_each(|(x, &y)| *x = y as f32);
+        m.row_mut(b)
+            .iter_mut()
+            .zip(&e2)
+            .for_each(|(x, &y)| *x = y as f32);
     }
     Ok(())
 }

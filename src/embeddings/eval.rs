@@ -198,7 +198,12 @@ pub fn evaluate_analogies_text(
             oov += 1;
             continue;
         }
-        let ids = [ids[0].unwrap(), ids[1].unwrap(), ids[2].unwrap(), ids[3].unwrap()];
+        let ids = [
+            ids[0].unwrap(),
+            ids[1].unwrap(),
+            ids[2].unwrap(),
+            ids[3].unwrap(),
+        ];
         qs.push((sections.len() - 1, ids));
     }
     // Answer in batches: Q = ê_b − ê_a + ê_c, one row per question, then
@@ -393,7 +398,10 @@ mod tests {
 
     #[test]
     fn ranks_average_ties() {
-        assert_eq!(average_ranks(&[10.0, 20.0, 10.0, 5.0]), [2.5, 4.0, 2.5, 1.0]);
+        assert_eq!(
+            average_ranks(&[10.0, 20.0, 10.0, 5.0]),
+            [2.5, 4.0, 2.5, 1.0]
+        );
         // Spearman of a monotone but non-linear relation is exactly 1.
         let x = [1.0, 2.0, 3.0, 4.0];
         let y = [1.0, 8.0, 27.0, 64.0];

@@ -64,7 +64,10 @@ pub fn read_vectors(path: impl AsRef<Path>) -> Result<(WordVectors, Format)> {
 
 /// Parses the bytes of a vector file (see the module docs for detection).
 pub fn parse_vectors(bytes: &[u8]) -> Result<(WordVectors, Format)> {
-    let first_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let first_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     let first = std::str::from_utf8(&bytes[..first_end])
         .map_err(|e| err!("line 1 (byte {}): invalid UTF-8", e.valid_up_to()))?;
     let fields: Vec<&str> = first.split_whitespace().collect();
@@ -80,7 +83,9 @@ pub fn parse_vectors(bytes: &[u8]) -> Result<(WordVectors, Format)> {
         return parse_text(bytes, None).map(|wv| (wv, Format::GloveText));
     };
     if d == 0 {
-        return Err(err!("line 1: header {first:?}: the dimension must be at least 1"));
+        return Err(err!(
+            "line 1: header {first:?}: the dimension must be at least 1"
+        ));
     }
     let body = (first_end + 1).min(bytes.len());
     if looks_like_text(&bytes[body..], d) || v == 0 {
@@ -142,7 +147,10 @@ fn parse_binary(bytes: &[u8], start: usize, v: usize, d: usize) -> Result<WordVe
             )
         })?;
         if word.is_empty() {
-            return Err(err!("byte {word_start}: record {} of {v}: empty word", rec + 1));
+            return Err(err!(
+                "byte {word_start}: record {} of {v}: empty word",
+                rec + 1
+            ));
         }
         p += 1;
         if bytes.len() - p < 4 * d {
@@ -157,7 +165,9 @@ fn parse_binary(bytes: &[u8], start: usize, v: usize, d: usize) -> Result<WordVe
             let o = p + 4 * k;
             let x = f32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
             if !x.is_finite() {
-                return Err(err!("byte {o}: vector of {word:?} holds a non-finite value ({x})"));
+                return Err(err!(
+                    "byte {o}: vector of {word:?} holds a non-finite value ({x})"
+                ));
             }
             data.push(x);
         }
@@ -236,7 +246,10 @@ fn parse_text(bytes: &[u8], header: Option<(usize, usize)>) -> Result<WordVector
             }
         }
         if let Some(prev) = seen.insert(f[0].to_string(), ln) {
-            return Err(err!("line {ln}: word {:?} appears twice (lines {prev} and {ln})", f[0]));
+            return Err(err!(
+                "line {ln}: word {:?} appears twice (lines {prev} and {ln})",
+                f[0]
+            ));
         }
         words.push(f[0].to_string());
     }
@@ -283,7 +296,10 @@ pub fn vectors_to_bytes(wv: &WordVectors, format: Format) -> Result<Vec<u8>> {
     }
     for (i, w) in wv.words().iter().enumerate() {
         if w.is_empty() || w.chars().any(char::is_whitespace) {
-            return Err(err!("word {w:?} (entry {}) is empty or contains white space", i + 1));
+            return Err(err!(
+                "word {w:?} (entry {}) is empty or contains white space",
+                i + 1
+            ));
         }
         out.extend_from_slice(w.as_bytes());
         let row = wv.matrix().row(i);

@@ -31,7 +31,7 @@
 
 use super::corpus::{Corpus, FnvMap, Vocab};
 use super::vectors::WordVectors;
-use super::word2vec::{dot, ProgressFn, Progress};
+use super::word2vec::{dot, Progress, ProgressFn};
 use crate::err;
 use crate::error::Result;
 use crate::linalg::Scalar;
@@ -278,8 +278,15 @@ pub fn train_glove(
         for &e in &order {
             let (i, j, x) = co.entries[e];
             let (i, j) = (i as usize, j as usize);
-            let (l, fdiff) =
-                glove_entry(p.w.row(i), p.wt.row(j), p.b[i], p.bt[j], x, cfg.x_max, cfg.power);
+            let (l, fdiff) = glove_entry(
+                p.w.row(i),
+                p.wt.row(j),
+                p.b[i],
+                p.bt[j],
+                x,
+                cfg.x_max,
+                cfg.power,
+            );
             if !fdiff.is_finite() {
                 return Err(err!(
                     "glove: the loss became non-finite at epoch {} (lower the learning rate?)",

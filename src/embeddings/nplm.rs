@@ -30,7 +30,7 @@
 
 use super::corpus::{Corpus, Vocab};
 use super::vectors::WordVectors;
-use super::word2vec::{ProgressFn, Progress};
+use super::word2vec::{Progress, ProgressFn};
 use crate::err;
 use crate::error::Result;
 use crate::linalg::{MatRef, Matrix, Scalar};
@@ -115,7 +115,12 @@ pub fn nplm_forward<T: Scalar>(
 ) -> (LossSum, NplmCache<T>) {
     let (n, d) = (m.context, m.emb.dim());
     let b = targets.len();
-    assert_eq!(contexts.len(), b * n, "nplm_forward: {} ids for {b} windows", contexts.len());
+    assert_eq!(
+        contexts.len(),
+        b * n,
+        "nplm_forward: {} ids for {b} windows",
+        contexts.len()
+    );
     let mut x = Matrix::zeros(b, n * d);
     for r in 0..b {
         for k in 0..n {
@@ -153,16 +158,32 @@ pub fn nplm_backward<T: Scalar>(
     let mut dz = Matrix::zeros(b, m.out.outputs());
     softmax_cross_entropy_backward(&cache.probs, targets, None, scale, dz.view_mut());
     let mut da = Matrix::zeros(b, m.hidden.outputs());
-    linear_backward(&m.out, cache.a.view(), dz.view(), &mut grads.out, Some(da.view_mut()));
+    linear_backward(
+        &m.out,
+        cache.a.view(),
+        dz.view(),
+        &mut grads.out,
+        Some(da.view_mut()),
+    );
     // Through tanh: dpre = da ⊙ (1 − a²).
     for (g, &a) in da.as_mut_slice().iter_mut().zip(cache.a.as_slice()) {
         *g *= T::ONE - a * a;
     }
     let mut dx = Matrix::zeros(b, n * d);
-    linear_backward(&m.hidden, cache.x.view(), da.view(), &mut grads.hidden, Some(dx.view_mut()));
+    linear_backward(
+        &m.hidden,
+        cache.x.view(),
+        da.view(),
+        &mut grads.hidden,
+        Some(dx.view_mut()),
+    );
     // Block k of row r of dx belongs to word contexts[r·n + k]: viewing dx as
     // (B·n, D) lines the blocks up with the ids.
-    embedding_backward(&cache.ids, MatRef::from_slice(dx.as_slice(), b * n, d), &mut grads.emb);
+    embedding_backward(
+        &cache.ids,
+        MatRef::from_slice(dx.as_slice(), b * n, d),
+        &mut grads.emb,
+    );
 }
 
 /// Training settings.
@@ -234,7 +255,9 @@ pub fn train_nplm(
     progress: Option<ProgressFn>,
 ) -> Result<TrainedNplm> {
     if cfg.context == 0 || cfg.size == 0 || cfg.hidden == 0 || cfg.iter == 0 || cfg.batch == 0 {
-        return Err(err!("nplm: context, size, hidden, iter and batch must be at least 1"));
+        return Err(err!(
+            "nplm: context, size, hidden, iter and batch must be at least 1"
+        ));
     }
     if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
         return Err(err!("nplm: the learning rate must be positive"));
@@ -270,16 +293,34 @@ pub fn train_nplm(
             grads.hidden.fill_zero();
             grads.out.fill_zero();
             nplm_backward(m, &cache, tgt, scale, &mut grads);
-            adagrad(m.hidden.weight.as_mut_slice(), grads.hidden.weight.as_slice(), acc.hidden.weight.as_mut_slice(), lr);
-            adagrad(&mut m.hidden.bias, &grads.hidden.bias, &mut acc.hidden.bias, lr);
-            adagrad(m.out.weight.as_mut_slice(), grads.out.weight.as_slice(), acc.out.weight.as_mut_slice(), lr);
+            adagrad(
+                m.hidden.weight.as_mut_slice(),
+                grads.hidden.weight.as_slice(),
+                acc.hidden.weight.as_mut_slice(),
+                lr,
+            );
+            adagrad(
+                &mut m.hidden.bias,
+                &grads.hidden.bias,
+                &mut acc.hidden.bias,
+                lr,
+            );
+            adagrad(
+                m.out.weight.as_mut_slice(),
+                grads.out.weight.as_slice(),
+                acc.out.weight.as_mut_slice(),
+                lr,
+            );
             adagrad(&mut m.out.bias, &grads.out.bias, &mut acc.out.bias, lr);
             // E: only the rows looked up in this batch (then zero them again).
             let mut rows: Vec<usize> = cache.ids.clone();
             rows.sort_unstable();
             rows.dedup();
             let d = m.emb.dim();
-            let mut rg = RowGrads { rows: rows.clone(), grads: Matrix::zeros(rows.len(), d) };
+            let mut rg = RowGrads {
+                rows: rows.clone(),
+                grads: Matrix::zeros(rows.len(), d),
+            };
             for (r, &v) in rows.iter().enumerate() {
                 rg.grads.row_mut(r).copy_from_slice(grads.emb.row(v));
                 grads.emb.row_mut(v).iter_mut().for_each(|g| *g = 0.0);
@@ -305,7 +346,9 @@ pub fn train_nplm(
         }
         loss = ep_sum / ep_n.max(1) as f64;
         if !loss.is_finite() {
-            return Err(err!("nplm: the loss became non-finite (lower the learning rate?)"));
+            return Err(err!(
+                "nplm: the loss became non-finite (lower the learning rate?)"
+            ));
         }
         if let Some(p) = progress {
             p(&Progress {

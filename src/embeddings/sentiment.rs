@@ -26,8 +26,8 @@ use crate::err;
 use crate::error::Result;
 use crate::linalg::{Matrix, Scalar};
 use crate::nn::{
-    linear_backward, linear_forward, softmax_cross_entropy_backward,
-    softmax_cross_entropy_forward, Embedding, Linear, LossSum,
+    linear_backward, linear_forward, softmax_cross_entropy_backward, softmax_cross_entropy_forward,
+    Embedding, Linear, LossSum,
 };
 use crate::rng::Rng;
 
@@ -131,7 +131,13 @@ pub fn avg_classifier_backward<T: Scalar>(
     let mut dz = Matrix::zeros(b, m.linear.outputs());
     softmax_cross_entropy_backward(&cache.probs, labels, None, scale, dz.view_mut());
     let mut davg = Matrix::zeros(b, m.emb.dim());
-    linear_backward(&m.linear, cache.avg.view(), dz.view(), &mut grads.linear, Some(davg.view_mut()));
+    linear_backward(
+        &m.linear,
+        cache.avg.view(),
+        dz.view(),
+        &mut grads.linear,
+        Some(davg.view_mut()),
+    );
     if !fine_tune {
         return;
     }
@@ -185,10 +191,15 @@ pub fn train_avg_classifier(
     cfg: &ClassifierConfig,
 ) -> Result<AvgClassifier<f32>> {
     if docs.is_empty() || docs.len() != labels.len() {
-        return Err(err!("classifier: need as many labels as documents, and at least one"));
+        return Err(err!(
+            "classifier: need as many labels as documents, and at least one"
+        ));
     }
     if let Some(&y) = labels.iter().find(|&&y| y >= cfg.classes) {
-        return Err(err!("classifier: label {y} but only {} classes", cfg.classes));
+        return Err(err!(
+            "classifier: label {y} but only {} classes",
+            cfg.classes
+        ));
     }
     let mut rng = Rng::new(cfg.seed);
     let mut m = AvgClassifier::new(wv.matrix().clone(), cfg.classes, &mut rng);
@@ -203,13 +214,29 @@ pub fn train_avg_classifier(
             let bl: Vec<usize> = chunk.iter().map(|&i| labels[i]).collect();
             let (_, cache) = avg_classifier_forward(&m, &bd, &bl);
             g.linear.fill_zero();
-            avg_classifier_backward(&m, &cache, &bl, 1.0 / bl.len() as f32, cfg.fine_tune, &mut g);
-            adagrad(m.linear.weight.as_mut_slice(), g.linear.weight.as_slice(), acc.linear.weight.as_mut_slice(), lr);
+            avg_classifier_backward(
+                &m,
+                &cache,
+                &bl,
+                1.0 / bl.len() as f32,
+                cfg.fine_tune,
+                &mut g,
+            );
+            adagrad(
+                m.linear.weight.as_mut_slice(),
+                g.linear.weight.as_slice(),
+                acc.linear.weight.as_mut_slice(),
+                lr,
+            );
             adagrad(&mut m.linear.bias, &g.linear.bias, &mut acc.linear.bias, lr);
             if cfg.fine_tune {
                 for doc in &bd {
                     for &id in doc {
-                        let (w, gr, a) = (m.emb.weight.row_mut(id), g.emb.row_mut(id), acc.emb.row_mut(id));
+                        let (w, gr, a) = (
+                            m.emb.weight.row_mut(id),
+                            g.emb.row_mut(id),
+                            acc.emb.row_mut(id),
+                        );
                         adagrad(w, gr, a, lr);
                         gr.iter_mut().for_each(|x| *x = 0.0);
                     }

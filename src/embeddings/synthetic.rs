@@ -103,9 +103,17 @@ pub fn families() -> Vec<Family> {
     ];
     let mut words = Vec::new();
     for (rank, ws) in ranks {
-        let forms = [("male", "singular"), ("female", "singular"), ("male", "plural"), ("female", "plural")];
+        let forms = [
+            ("male", "singular"),
+            ("female", "singular"),
+            ("male", "plural"),
+            ("female", "plural"),
+        ];
         for (w, (g, n)) in ws.iter().zip(forms) {
-            words.push((w.to_string(), vec![rank.to_string(), g.to_string(), n.to_string()]));
+            words.push((
+                w.to_string(),
+                vec![rank.to_string(), g.to_string(), n.to_string()],
+            ));
         }
     }
     out.push(Family {
@@ -113,7 +121,10 @@ pub fn families() -> Vec<Family> {
         attributes: vec!["rank", "gender", "number"],
         entity: false,
         words,
-        sections: vec![("family", 1, "male", "female"), ("gram8-plural", 2, "singular", "plural")],
+        sections: vec![
+            ("family", 1, "male", "female"),
+            ("gram8-plural", 2, "singular", "plural"),
+        ],
     });
     out.push(grid(
         "countries",
@@ -244,12 +255,20 @@ pub fn corpus(sentences: usize, seed: u64) -> String {
         // Pool weights: family, then each attribute.
         let mut weights = vec![FAMILY_WEIGHT];
         for a in 0..f.attributes.len() {
-            weights.push(if f.entity && a == 0 { ENTITY_WEIGHT } else { ATTRIBUTE_WEIGHT });
+            weights.push(if f.entity && a == 0 {
+                ENTITY_WEIGHT
+            } else {
+                ATTRIBUTE_WEIGHT
+            });
         }
         ctx.clear();
         for _ in 0..CONTEXT_PER_SENTENCE {
             let p = rng.categorical(&weights);
-            let value = if p == 0 { f.name } else { values[p - 1].as_str() };
+            let value = if p == 0 {
+                f.name
+            } else {
+                values[p - 1].as_str()
+            };
             ctx.push(pool_word(value, rng.below(POOL_SIZE)));
         }
         let half = CONTEXT_PER_SENTENCE / 2;
@@ -299,7 +318,9 @@ pub fn questions() -> String {
 /// word; `#` header lines, tab-separated.
 pub fn pairs() -> String {
     let fams = families();
-    let mut out = String::from("# synthetic word pairs: score = attribute values shared\n# Word 1\tWord 2\tScore\n");
+    let mut out = String::from(
+        "# synthetic word pairs: score = attribute values shared\n# Word 1\tWord 2\tScore\n",
+    );
     for (fi, f) in fams.iter().enumerate() {
         for (i, (x, xv)) in f.words.iter().enumerate() {
             for (y, yv) in f.words.iter().skip(i + 1) {
@@ -345,7 +366,9 @@ pub const DEFAULT_SENTENCES: usize = 60_000;
 pub fn write_dataset(dir: impl AsRef<Path>, sentences: usize, seed: u64) -> Result<Dataset> {
     let dir = dir.as_ref();
     if sentences == 0 {
-        return Err(err!("synthetic dataset: the sentence count must be at least 1"));
+        return Err(err!(
+            "synthetic dataset: the sentence count must be at least 1"
+        ));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let write = |name: &str, text: String| -> Result<PathBuf> {

@@ -56,7 +56,11 @@ impl WordVectors {
         let mut index = FnvMap::default();
         for (i, w) in words.iter().enumerate() {
             if let Some(j) = index.insert(w.clone(), i) {
-                return Err(err!("word {w:?} appears twice (entries {} and {})", j + 1, i + 1));
+                return Err(err!(
+                    "word {w:?} appears twice (entries {} and {})",
+                    j + 1,
+                    i + 1
+                ));
             }
         }
         Ok(WordVectors {
@@ -187,7 +191,11 @@ impl WordVectors {
         }
         let u = self.unit_vectors();
         let mut mean = vec![0f64; self.dim()];
-        for (&i, s) in pos.iter().map(|i| (i, 1.0)).chain(neg.iter().map(|i| (i, -1.0))) {
+        for (&i, s) in pos
+            .iter()
+            .map(|i| (i, 1.0))
+            .chain(neg.iter().map(|i| (i, -1.0)))
+        {
             for (m, &x) in mean.iter_mut().zip(u.row(i)) {
                 *m += s * x as f64;
             }
@@ -255,12 +263,20 @@ impl WordVectors {
     }
 
     fn indices(&self, ws: &[&str]) -> Result<Vec<usize>> {
-        let missing: Vec<&str> = ws.iter().copied().filter(|w| self.index_of(w).is_none()).collect();
+        let missing: Vec<&str> = ws
+            .iter()
+            .copied()
+            .filter(|w| self.index_of(w).is_none())
+            .collect();
         if !missing.is_empty() {
             return Err(err!(
                 "not in the vocabulary ({} words): {}",
                 self.len(),
-                missing.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ")
+                missing
+                    .iter()
+                    .map(|w| format!("{w:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         Ok(ws.iter().map(|w| self.index[*w]).collect())
@@ -280,7 +296,13 @@ impl WordVectors {
 /// scores rank last, ties go to the lower index.
 pub fn top_indices(scores: &[f32], topn: usize, exclude: &[usize]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).filter(|i| !exclude.contains(i)).collect();
-    let key = |i: usize| if scores[i].is_nan() { f32::NEG_INFINITY } else { scores[i] };
+    let key = |i: usize| {
+        if scores[i].is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            scores[i]
+        }
+    };
     let cmp = |a: &usize, b: &usize| key(*b).total_cmp(&key(*a)).then(a.cmp(b));
     let k = topn.min(idx.len());
     if k == 0 {
@@ -326,7 +348,9 @@ mod tests {
         let wv = toy();
         assert_eq!(wv.analogy("man", "woman", "king").unwrap().0, "queen");
         assert_eq!(
-            wv.most_similar_cosmul(&["woman", "king"], &["man"], 1).unwrap()[0].0,
+            wv.most_similar_cosmul(&["woman", "king"], &["man"], 1)
+                .unwrap()[0]
+                .0,
             "queen"
         );
         let s = wv.similarity("apple", "orange").unwrap();
@@ -341,9 +365,18 @@ mod tests {
     #[test]
     fn unknown_words_are_named() {
         let wv = toy();
-        let e = wv.most_similar(&["king", "pear"], &["plum"], 3).unwrap_err();
-        assert!(e.message().contains("\"pear\"") && e.message().contains("\"plum\""), "{e}");
-        assert!(wv.similarity("x", "king").unwrap_err().message().contains("\"x\""));
+        let e = wv
+            .most_similar(&["king", "pear"], &["plum"], 3)
+            .unwrap_err();
+        assert!(
+            e.message().contains("\"pear\"") && e.message().contains("\"plum\""),
+            "{e}"
+        );
+        assert!(wv
+            .similarity("x", "king")
+            .unwrap_err()
+            .message()
+            .contains("\"x\""));
     }
 
     #[test]

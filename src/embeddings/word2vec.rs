@@ -104,7 +104,11 @@ impl Word2VecConfig {
             sample: 1e-3,
             min_count: 5,
             iter: 5,
-            alpha: if arch == Architecture::Cbow { 0.05 } else { 0.025 },
+            alpha: if arch == Architecture::Cbow {
+                0.05
+            } else {
+                0.025
+            },
             threads: 1,
             seed: 1,
             lowercase: false,
@@ -180,7 +184,11 @@ impl SharedMatrix {
     /// From a matrix.
     pub fn from_matrix(m: &Matrix<f32>) -> SharedMatrix {
         SharedMatrix {
-            data: m.as_slice().iter().map(|x| AtomicU32::new(x.to_bits())).collect(),
+            data: m
+                .as_slice()
+                .iter()
+                .map(|x| AtomicU32::new(x.to_bits()))
+                .collect(),
             cols: m.cols(),
         }
     }
@@ -223,7 +231,11 @@ impl SharedMatrix {
 
     /// A plain copy.
     pub fn to_matrix(&self) -> Matrix<f32> {
-        let v: Vec<f32> = self.data.iter().map(|a| f32::from_bits(a.load(Relaxed))).collect();
+        let v: Vec<f32> = self
+            .data
+            .iter()
+            .map(|a| f32::from_bits(a.load(Relaxed)))
+            .collect();
         let rows = v.len() / self.cols.max(1);
         Matrix::from_vec(rows, self.cols, v)
     }
@@ -347,8 +359,7 @@ impl UnigramTable {
         let total: f64 = w.iter().sum();
         let mut p: Vec<f64> = w.iter().map(|&x| x * n as f64 / total).collect();
         let mut alias: Vec<u32> = (0..n as u32).collect();
-        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
-            (0..n).partition(|&i| p[i] < 1.0);
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| p[i] < 1.0);
         while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
             alias[s] = l as u32;
             p[l] -= 1.0 - p[s];
@@ -555,7 +566,11 @@ pub fn train_word2vec_with_vocab(
         })
     };
     // Report the first real error, not a thread that stopped because of it.
-    if let Some(e) = results.iter().filter_map(|r| r.as_ref().err()).find(|e| e.message() != STOPPED) {
+    if let Some(e) = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .find(|e| e.message() != STOPPED)
+    {
         return Err(e.clone());
     }
     let seconds = sh.start.elapsed().as_secs_f64();
@@ -599,7 +614,8 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
             if sh.stop.load(Relaxed) {
                 return Err(err!("{STOPPED}"));
             }
-            sh.vocab.encode_line(line, cfg.lowercase, &mut buf, &mut ids);
+            sh.vocab
+                .encode_line(line, cfg.lowercase, &mut buf, &mut ids);
             counted += ids.len() as u64;
             if counted >= 10_000 {
                 let done = sh.words_done.fetch_add(counted, Relaxed) + counted;
@@ -611,7 +627,11 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
                         p(&Progress {
                             words_done: done,
                             words_total: sh.words_total,
-                            loss: if loss_n > 0 { loss_sum / loss_n as f64 } else { 0.0 },
+                            loss: if loss_n > 0 {
+                                loss_sum / loss_n as f64
+                            } else {
+                                0.0
+                            },
                             alpha: alpha as f64,
                             seconds: sh.start.elapsed().as_secs_f64(),
                         });
@@ -629,7 +649,9 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
             for piece in sen.chunks(MAX_SENTENCE) {
                 for pos in 0..piece.len() {
                     let measure = pos % 8 == 0;
-                    let (l, n) = train_position(sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh);
+                    let (l, n) = train_position(
+                        sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh,
+                    );
                     loss_sum += l;
                     loss_n += n;
                     ep_loss += l;
@@ -791,7 +813,11 @@ mod tests {
         let counts = [50u64, 20, 10, 10, 5, 3, 1];
         let t = Huffman::new(&counts);
         for a in 0..counts.len() {
-            assert_eq!(t.points[a][0] as usize, counts.len() - 2, "paths start at the root");
+            assert_eq!(
+                t.points[a][0] as usize,
+                counts.len() - 2,
+                "paths start at the root"
+            );
             for b in 0..counts.len() {
                 if a != b {
                     let (ca, cb) = (&t.codes[a], &t.codes[b]);

@@ -77,7 +77,12 @@ impl<T: Scalar> Embedding<T> {
 /// Lookup: row n of `out` (N, D) ← E[ids[n]]. Panics on an id ≥ V (ids come
 /// from a vocabulary, so that is a programming error).
 pub fn embedding_forward<T: Scalar>(emb: &Embedding<T>, ids: &[usize], mut out: MatMut<T>) {
-    assert_eq!(out.rows(), ids.len(), "embedding_forward: {} ids", ids.len());
+    assert_eq!(
+        out.rows(),
+        ids.len(),
+        "embedding_forward: {} ids",
+        ids.len()
+    );
     assert_eq!(out.cols(), emb.dim(), "embedding_forward: out width");
     for (n, &id) in ids.iter().enumerate() {
         out.row_mut(n).copy_from_slice(emb.weight.row(id));
@@ -88,7 +93,12 @@ pub fn embedding_forward<T: Scalar>(emb: &Embedding<T>, ids: &[usize], mut out: 
 /// `dout` (N, D) = ∂L/∂out, adds dout[n] into `grad[ids[n]]` (grad: (V, D)).
 /// Only the rows in `ids` are touched; a repeated id accumulates.
 pub fn embedding_backward<T: Scalar>(ids: &[usize], dout: MatRef<T>, grad: &mut Matrix<T>) {
-    assert_eq!(dout.rows(), ids.len(), "embedding_backward: {} ids", ids.len());
+    assert_eq!(
+        dout.rows(),
+        ids.len(),
+        "embedding_backward: {} ids",
+        ids.len()
+    );
     assert_eq!(dout.cols(), grad.cols(), "embedding_backward: width");
     for (n, &id) in ids.iter().enumerate() {
         for (g, &d) in grad.row_mut(id).iter_mut().zip(dout.row(n)) {
