@@ -161,6 +161,18 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
     if !(alpha > 0.0 && alpha.is_finite()) {
         return Err(cli_err!("embed train: --alpha must be a positive number"));
     }
+    // Guards against typos that would ask for absurd allocations.
+    for (name, v, max) in [
+        ("--size", size, 100_000),
+        ("--window", window, 10_000),
+        ("--negative", negative, 10_000),
+        ("--context", context, 1_000),
+        ("--hidden", hidden, 100_000),
+    ] {
+        if v > max {
+            return Err(cli_err!("embed train: {name} {v} is larger than {max}"));
+        }
+    }
     if !(sample >= 0.0 && sample.is_finite()) {
         return Err(cli_err!("embed train: --sample must be a number ≥ 0"));
     }
