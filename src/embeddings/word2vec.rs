@@ -168,7 +168,7 @@ pub struct Trained {
     pub seconds: f64,
     /// Mean loss per (input, output) logistic pair over the last epoch, measured
     /// on every 8th centre position (computing it everywhere would cost a
-    /// logarithm per pair).
+    /// logarithm per pair); with several threads, over the first thread's shard.
     pub loss: f64,
 }
 
@@ -620,8 +620,8 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
             if counted >= 10_000 {
                 let done = sh.words_done.fetch_add(counted, Relaxed) + counted;
                 counted = 0;
-                alpha = alpha0 * (1.0 - done as f32 / (sh.words_total as f32 + 1.0));
-                alpha = alpha.max(alpha0 * 1e-4);
+                let a = cfg.alpha * (1.0 - done as f64 / (sh.words_total as f64 + 1.0));
+                alpha = a.max(cfg.alpha * 1e-4) as f32;
                 if thread == 0 {
                     if let Some(p) = sh.progress {
                         p(&Progress {
