@@ -33,7 +33,8 @@ seqmodels embed <train|similar|analogy|eval|debias> [options]
       {\"name\":\"embed-train\",\"method\":..,\"words\":..,\"seconds\":..,\"words_per_sec\":..,\"threads\":..,
        \"vocab\":..,\"size\":..,\"loss\":.., and with --eval-*: \"analogy_total\",\"analogy_semantic\",
        \"analogy_syntactic\",\"analogy_oov_percent\",\"pairs_pearson\",\"pairs_spearman\",\"pairs_oov_percent\"}
-    words = corpus tokens × iter; seconds = training time after the vocabulary pass.
+    words = corpus tokens × iter; seconds = training time after the vocabulary pass
+    (for glove, co-occurrence counting included). glove and nplm run on one thread.
     --threads 1 is bit-reproducible from --seed; more threads are not (Hogwild).
 
   embed similar --vectors FILE WORD [--topn N (10)]      nearest words by cosine

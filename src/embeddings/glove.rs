@@ -232,7 +232,7 @@ pub struct TrainedGlove {
     pub entries: usize,
     /// J / (number of entries) in the last epoch.
     pub loss: f64,
-    /// Seconds spent counting and training.
+    /// Seconds spent counting co-occurrences and training (after the vocabulary pass).
     pub seconds: f64,
 }
 
@@ -248,8 +248,8 @@ pub fn train_glove(
     if !(cfg.eta > 0.0 && cfg.x_max > 0.0 && cfg.power.is_finite()) {
         return Err(err!("glove: eta and x_max must be positive"));
     }
-    let start = Instant::now();
     let vocab = Vocab::build(corpus, cfg.min_count, cfg.lowercase)?;
+    let start = Instant::now();
     if vocab.len() < 2 {
         return Err(err!(
             "{}: only {} word(s) occur at least {} times; GloVe needs at least 2",
