@@ -3,6 +3,7 @@
 //! and debias them. Flags follow word2vec.c where it has one.
 
 use super::args::{Args, CliError};
+use super::progress;
 use crate::cli_err;
 use crate::embeddings::debias::{bias_direction_pair, bias_direction_pca, debias, project};
 use crate::embeddings::eval::{evaluate_word_analogies, evaluate_word_pairs, EvalOptions};
@@ -71,41 +72,36 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     }
 }
 
-/// Prints one progress line to stderr (at most one a second). This is the
-/// one place to swap in a shared progress bar.
-pub fn progress_line(label: &str, p: &Progress) {
-    let frac = if p.words_total > 0 {
-        p.words_done as f64 / p.words_total as f64
-    } else {
-        0.0
-    };
-    let rate = if p.seconds > 0.0 {
-        p.words_done as f64 / p.seconds
-    } else {
-        0.0
-    };
-    let eta = if rate > 0.0 {
-        (p.words_total.saturating_sub(p.words_done)) as f64 / rate
-    } else {
-        0.0
-    };
-    eprintln!(
-        "{label}: {:5.1}%  {:.0}k words/s  loss {:.4}  alpha {:.5}  ETA {:.0} s",
-        100.0 * frac.min(1.0),
-        rate / 1e3,
-        p.loss,
-        p.alpha,
-        eta
-    );
+/// Shows training progress on the shared progress bar (`cli::progress`):
+/// words done out of iter × corpus words, the loss, the learning rate and
+/// words/s, with an ETA. Created on the first report, when the total is known.
+struct Bar {
+    label: String,
+    bar: Mutex<Option<progress::Progress>>,
 }
 
-fn throttled(label: String) -> impl Fn(&Progress) + Sync {
-    let last = Mutex::new(Instant::now());
-    move |p: &Progress| {
-        let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
-        if l.elapsed().as_secs_f64() >= 1.0 {
-            *l = Instant::now();
-            progress_line(&label, p);
+impl Bar {
+    fn new(label: String) -> Bar {
+        Bar {
+            label,
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn report(&self, p: &Progress) {
+        let mut guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = guard.get_or_insert_with(|| progress::Progress::new(&self.label, p.words_total));
+        let rate = p.words_done as f64 / p.seconds.max(1e-9);
+        bar.update(
+            p.words_done.min(p.words_total),
+            &[("loss", p.loss), ("alpha", p.alpha), ("words/s", rate)],
+        );
+    }
+
+    fn finish(&self) {
+        let mut guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bar) = guard.as_mut() {
+            bar.finish(&[]);
         }
     }
 }
@@ -181,7 +177,8 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
         return Err(cli_err!("embed train: --x-max must be positive"));
     }
     let corpus = Corpus::file(&corpus);
-    let cb = throttled(format!("embed train ({method})"));
+    let bar = Bar::new(format!("embed train ({method})"));
+    let cb = |p: &Progress| bar.report(p);
     let start = Instant::now();
     let (vectors, seconds, loss, raw_words, used_threads) = match method.as_str() {
         "sgns" | "cbow" => {
@@ -238,6 +235,7 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
             (t.vectors, t.seconds, t.loss, t.vocab.raw_total, 1)
         }
     };
+    bar.finish();
     write_vectors(&vectors, &out, format)?;
     eprintln!(
         "embed train: {} words × {} dims written to {out} ({}) in {:.1} s total",

@@ -1,10 +1,15 @@
-//! The command line: one file per subcommand, plus the argument parser and
-//! timing helpers they share. `main.rs` only calls `cli::main`.
+//! The command line: one file per subcommand, plus the argument parser,
+//! timing helpers and progress bar they share. `main.rs` only calls `cli::main`.
 
 pub mod args;
 pub mod bench;
+pub mod data;
 pub mod embed;
+pub mod gradcheck;
+pub mod progress;
 pub mod timing;
+pub mod tsne;
+pub mod verify;
 
 pub use args::{Args, CliError};
 
@@ -16,7 +21,12 @@ seqmodels — the sequence models of Ng's Sequence Models course, from scratch
 usage: seqmodels <command> [options]    (each command takes --help)
 
 commands:
+  gradcheck      check every backward pass against central differences
+  verify FILE..  check against PyTorch golden fixtures (data/fixtures/)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
+  tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
+  data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
+  data analogies write the generated corpus with known analogies (embedding test data)
   embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
 
 environment:
@@ -46,6 +56,10 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     match cmd {
         "bench" => bench::run(rest),
+        "gradcheck" => gradcheck::run(rest),
+        "tsne" => tsne::run(rest),
+        "data" => data::run(rest),
+        "verify" => verify::run(rest),
         "embed" => embed::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -7,6 +7,7 @@
 //! Objects keep their keys in file order. Nesting deeper than 64 levels is
 //! rejected, so hostile input cannot overflow the stack.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 /// A JSON value.
@@ -262,6 +263,9 @@ impl Parser<'_> {
             Some(b'{') => {
                 self.i += 1;
                 let mut kv: Vec<(String, Json)> = Vec::new();
+                // Keys seen so far: a set, so that a hostile object with
+                // millions of keys is checked in linear, not quadratic, time.
+                let mut seen: HashSet<String> = HashSet::new();
                 self.ws();
                 if self.peek() == Some(b'}') {
                     self.i += 1;
@@ -273,7 +277,7 @@ impl Parser<'_> {
                         return Err(self.err("expected a string key in object"));
                     }
                     let k = self.string()?;
-                    if kv.iter().any(|(existing, _)| *existing == k) {
+                    if !seen.insert(k.clone()) {
                         return Err(self.err(&format!("duplicate key {k:?}")));
                     }
                     self.ws();

@@ -1,4 +1,8 @@
 //! Reading and writing files: JSON (for headers, metadata and benchmark
-//! records). Every reader returns an error naming what it expected and where.
+//! records), safetensors (for checkpoints and PyTorch fixtures) and atomic
+//! file replacement (so an interrupted save loses nothing). Every reader
+//! returns an error naming the file, what it expected and where.
 
+pub mod atomic;
 pub mod json;
+pub mod safetensors;

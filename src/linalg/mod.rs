@@ -9,6 +9,7 @@
 //! Everything above this module (cells, models, embeddings, t-SNE) is written
 //! in terms of these types; nothing else in the crate uses `unsafe`.
 
+pub mod fastmath;
 pub mod gemm;
 mod matrix;
 pub mod pool;

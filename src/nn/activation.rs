@@ -28,7 +28,7 @@ impl Activation {
     #[inline]
     pub fn apply<T: Scalar>(self, z: T) -> T {
         match self {
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => z.fast_tanh(),
             Activation::Relu => z.max(T::ZERO),
         }
     }

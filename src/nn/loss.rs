@@ -71,7 +71,7 @@ pub fn softmax_cross_entropy_forward<T: Scalar>(
         let mut s = T::ZERO;
         let p = probs.row_mut(i);
         for (pc, &zc) in p.iter_mut().zip(z) {
-            *pc = (zc - m).exp();
+            *pc = (zc - m).fast_exp();
             s += *pc;
         }
         let inv = T::ONE / s;

@@ -1,0 +1,355 @@
+//! The LSTM: update (input) gate Γu, forget gate Γf, output gate Γo and the
+//! candidate c̃, with a memory cell c⟨t⟩ beside the hidden state a⟨t⟩.
+//!
+//! PyTorch's gate order [i | f | g | o] maps to the course's names as
+//! i = Γu, f = Γf, g = c̃, o = Γo. For a batch (one example per row):
+//!
+//! ```text
+//! z = x⟨t⟩·W_ihᵀ + b_ih + a⟨t−1⟩·W_hhᵀ + b_hh        (B, 4H) = [z_i | z_f | z_g | z_o]
+//! Γu = σ(z_i)   Γf = σ(z_f)   c̃ = tanh(z_g)   Γo = σ(z_o)
+//! c⟨t⟩ = Γf ⊙ c⟨t−1⟩ + Γu ⊙ c̃
+//! a⟨t⟩ = Γo ⊙ tanh(c⟨t⟩)
+//! ```
+//!
+//! Backward: DERIVATIONS.md, "LSTM".
+
+use super::sequence::{
+    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
+    mask_at, split_steps, weight_hh_gradient,
+};
+use super::{CellParams, State};
+use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
+
+/// The fused non-linearities of one step, over a whole (B, 4H) gate block.
+///
+/// On entry `gates` holds the pre-activations z; on exit it holds
+/// [Γu | Γf | c̃ | Γo]. Writes c⟨t⟩ and a⟨t⟩ (each (B, H)).
+fn lstm_step_forward<T: Scalar>(
+    gates: &mut [T],
+    c_prev: &[T],
+    c: &mut [T],
+    h: &mut [T],
+    hidden: usize,
+) {
+    let g4 = 4 * hidden;
+    for (n, row) in gates.chunks_exact_mut(g4).enumerate() {
+        let (zi, rest) = row.split_at_mut(hidden);
+        let (zf, rest) = rest.split_at_mut(hidden);
+        let (zg, zo) = rest.split_at_mut(hidden);
+        let cp = &c_prev[n * hidden..(n + 1) * hidden];
+        let cn = &mut c[n * hidden..(n + 1) * hidden];
+        let hn = &mut h[n * hidden..(n + 1) * hidden];
+        for j in 0..hidden {
+            let u = zi[j].fast_sigmoid(); // Γu
+            let f = zf[j].fast_sigmoid(); // Γf
+            let cand = zg[j].fast_tanh(); // c̃
+            let o = zo[j].fast_sigmoid(); // Γo
+            zi[j] = u;
+            zf[j] = f;
+            zg[j] = cand;
+            zo[j] = o;
+            cn[j] = f * cp[j] + u * cand;
+            hn[j] = o * cn[j].fast_tanh();
+        }
+    }
+}
+
+/// The element-wise part of one backward step.
+///
+/// `gates`: (B, 4H) = [Γu | Γf | c̃ | Γo]; `c_prev`, `c`: (B, H); `dh`: ∂L/∂a⟨t⟩
+/// (B, H); `dc`: on entry ∂L/∂c⟨t⟩ from later steps, on exit ∂L/∂c⟨t−1⟩.
+/// Writes `dz`: ∂L/∂z (B, 4H), the gradient of the pre-activations, and
+/// `direct`: the part of ∂L/∂a⟨t−1⟩ that bypasses W_hh (0, except for padded
+/// rows, which did not step: there dz = 0 and dh, dc pass through whole).
+#[allow(clippy::too_many_arguments)]
+fn lstm_step_backward<T: Scalar>(
+    gates: &[T],
+    c_prev: &[T],
+    c: &[T],
+    dh: &[T],
+    mask: Option<&[T]>,
+    dc: &mut [T],
+    dz: &mut [T],
+    direct: &mut [T],
+    hidden: usize,
+) {
+    let g4 = 4 * hidden;
+    for n in 0..dz.len() / g4.max(1) {
+        let r = n * hidden..(n + 1) * hidden;
+        let d = &mut dz[n * g4..(n + 1) * g4];
+        if is_pad(mask, n) {
+            d.iter_mut().for_each(|x| *x = T::ZERO);
+            direct[r.clone()].copy_from_slice(&dh[r]);
+            continue; // dc passes through unchanged
+        }
+        let g = &gates[n * g4..(n + 1) * g4];
+        let (cp, cn, dhn) = (&c_prev[r.clone()], &c[r.clone()], &dh[r.clone()]);
+        direct[r.clone()].iter_mut().for_each(|x| *x = T::ZERO);
+        let dcn = &mut dc[r];
+        for j in 0..hidden {
+            let (u, f, cand, o) = (g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]);
+            let tc = cn[j].fast_tanh();
+            // a = Γo ⊙ tanh(c):  ∂L/∂Γo = da ⊙ tanh(c),  ∂L/∂c += da ⊙ Γo ⊙ (1 − tanh²c)
+            let do_ = dhn[j] * tc;
+            let dcj = dcn[j] + dhn[j] * o * (T::ONE - tc * tc);
+            // c = Γf ⊙ c_prev + Γu ⊙ c̃
+            let du = dcj * cand;
+            let df = dcj * cp[j];
+            let dcand = dcj * u;
+            // ∂L/∂c⟨t−1⟩
+            dcn[j] = dcj * f;
+            // through σ and tanh, in terms of their outputs
+            d[j] = du * u * (T::ONE - u);
+            d[hidden + j] = df * f * (T::ONE - f);
+            d[2 * hidden + j] = dcand * (T::ONE - cand * cand);
+            d[3 * hidden + j] = do_ * o * (T::ONE - o);
+        }
+    }
+}
+
+/// What `lstm_cell_backward` needs from `lstm_cell_forward`.
+#[derive(Clone, Debug)]
+pub struct LstmCellCache<T> {
+    /// x⟨t⟩: (B, I).
+    pub x: Matrix<T>,
+    /// a⟨t−1⟩: (B, H).
+    pub h_prev: Matrix<T>,
+    /// c⟨t−1⟩: (B, H).
+    pub c_prev: Matrix<T>,
+    /// [Γu | Γf | c̃ | Γo]: (B, 4H).
+    pub gates: Matrix<T>,
+    /// c⟨t⟩: (B, H).
+    pub c: Matrix<T>,
+}
+
+/// One LSTM step: returns (a⟨t⟩, c⟨t⟩, cache).
+///
+/// `x`: (B, I), `h_prev`: (B, H), `c_prev`: (B, H).
+pub fn lstm_cell_forward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h_prev: MatRef<T>,
+    c_prev: MatRef<T>,
+) -> (Matrix<T>, Matrix<T>, LstmCellCache<T>) {
+    let (b, hsz) = h_prev.shape();
+    let mut gates = Matrix::zeros(b, 4 * hsz);
+    // z = (x·W_ihᵀ + b_ih) + a⟨t−1⟩·W_hhᵀ + b_hh, in the same order as `lstm_forward`.
+    gemm(
+        Op::N,
+        Op::T,
+        T::ONE,
+        x,
+        p.weight_ih.view(),
+        T::ZERO,
+        gates.view_mut(),
+    );
+    add_bias(gates.as_mut_slice(), &p.bias_ih);
+    gemm(
+        Op::N,
+        Op::T,
+        T::ONE,
+        h_prev,
+        p.weight_hh.view(),
+        T::ONE,
+        gates.view_mut(),
+    );
+    add_bias(gates.as_mut_slice(), &p.bias_hh);
+    let c_prev = c_prev.to_matrix();
+    let mut c = Matrix::zeros(b, hsz);
+    let mut h = Matrix::zeros(b, hsz);
+    lstm_step_forward(
+        gates.as_mut_slice(),
+        c_prev.as_slice(),
+        c.as_mut_slice(),
+        h.as_mut_slice(),
+        hsz,
+    );
+    let cache = LstmCellCache {
+        x: x.to_matrix(),
+        h_prev: h_prev.to_matrix(),
+        c_prev,
+        gates,
+        c: c.clone(),
+    };
+    (h, c, cache)
+}
+
+/// Backward of one LSTM step (DERIVATIONS.md, "LSTM").
+///
+/// `dh`, `dc`: ∂L/∂a⟨t⟩ and ∂L/∂c⟨t⟩, each (B, H). Adds the parameter
+/// gradients into `grads` and returns (∂L/∂x⟨t⟩ (B, I), ∂L/∂a⟨t−1⟩ (B, H),
+/// ∂L/∂c⟨t−1⟩ (B, H)).
+pub fn lstm_cell_backward<T: Scalar>(
+    p: &CellParams<T>,
+    cache: &LstmCellCache<T>,
+    dh: MatRef<T>,
+    dc: MatRef<T>,
+    grads: &mut CellParams<T>,
+) -> (Matrix<T>, Matrix<T>, Matrix<T>) {
+    let (b, hsz) = cache.c.shape();
+    let mut dz = Matrix::zeros(b, 4 * hsz);
+    let mut dc_prev = dc.to_matrix();
+    let dh = dh.to_matrix();
+    let mut dh_prev = Matrix::zeros(b, hsz);
+    lstm_step_backward(
+        cache.gates.as_slice(),
+        cache.c_prev.as_slice(),
+        cache.c.as_slice(),
+        dh.as_slice(),
+        None,
+        dc_prev.as_mut_slice(),
+        dz.as_mut_slice(),
+        dh_prev.as_mut_slice(),
+        hsz,
+    );
+    let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
+    weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
+    gemm(
+        Op::N,
+        Op::N,
+        T::ONE,
+        dz.view(),
+        p.weight_hh.view(),
+        T::ONE,
+        dh_prev.view_mut(),
+    );
+    (dx, dh_prev, dc_prev)
+}
+
+/// What `lstm_backward` needs from `lstm_forward`, and where the outputs live.
+#[derive(Clone, Debug)]
+pub struct LstmCache<T> {
+    /// Batch size B.
+    pub batch: usize,
+    /// The padding mask the forward pass used (length T·B), if any.
+    pub mask: Option<Vec<T>>,
+    /// a⟨0⟩ … a⟨T⟩: ((T+1)·B, H). Rows B.. are the outputs.
+    pub h: Matrix<T>,
+    /// c⟨0⟩ … c⟨T⟩: ((T+1)·B, H).
+    pub c: Matrix<T>,
+    /// [Γu | Γf | c̃ | Γo] for every step: (T·B, 4H).
+    pub gates: Matrix<T>,
+}
+
+impl<T: Scalar> LstmCache<T> {
+    /// a⟨1⟩ … a⟨T⟩: (T·B, H).
+    pub fn outputs(&self) -> MatRef<'_, T> {
+        self.h.rows_range(self.batch, self.h.rows())
+    }
+
+    /// The final state (a⟨T⟩, c⟨T⟩).
+    pub fn final_state(&self) -> State<T> {
+        let n = self.h.rows();
+        State {
+            h: self.h.rows_range(n - self.batch, n).to_matrix(),
+            c: Some(self.c.rows_range(n - self.batch, n).to_matrix()),
+        }
+    }
+}
+
+/// The LSTM over a whole sequence. `x`: (T·B, I), time-major; `h0`, `c0`:
+/// (B, H); `mask`: optional padding mask of length T·B (see
+/// `sequence_forward`). Returns the cache, which holds the outputs
+/// a⟨1⟩ … a⟨T⟩ and the final state.
+///
+/// Same arithmetic as `lstm_cell_forward` at each step, with the input
+/// projection for all steps done as one GEMM before the loop and W_hhᵀ packed
+/// once for all steps.
+pub fn lstm_forward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    c0: MatRef<T>,
+    mask: Option<&[T]>,
+) -> LstmCache<T> {
+    let (b, hsz) = h0.shape();
+    let steps = x.rows() / b.max(1);
+    // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H).
+    let mut gates = input_projection(p, x);
+    let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
+    let mut h = Matrix::zeros((steps + 1) * b, hsz);
+    let mut c = Matrix::zeros((steps + 1) * b, hsz);
+    copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
+    copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
+    for t in 0..steps {
+        let z = &mut gates.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
+        let (h_prev, h_next) = split_steps(h.as_mut_slice(), t, b * hsz);
+        // z += a⟨t−1⟩·W_hhᵀ, then + b_hh
+        gemm_prepacked(
+            Op::N,
+            T::ONE,
+            MatRef::from_slice(h_prev, b, hsz),
+            &w_hh_t,
+            T::ONE,
+            MatMut::from_slice(z, b, 4 * hsz),
+        );
+        add_bias(z, &p.bias_hh);
+        let (c_prev, c_next) = split_steps(c.as_mut_slice(), t, b * hsz);
+        lstm_step_forward(z, c_prev, c_next, h_next, hsz);
+        carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
+        carry_padded_rows(mask_at(mask, t, b), c_prev, c_next, hsz);
+    }
+    LstmCache {
+        batch: b,
+        mask: mask.map(|m| m.to_vec()),
+        h,
+        c,
+        gates,
+    }
+}
+
+/// Backward of `lstm_forward`: BPTT over the whole sequence (DERIVATIONS.md,
+/// "LSTM" and "Sequence unroll").
+///
+/// `x`: (T·B, I), the forward input; `dy`: ∂L/∂a⟨t⟩ for every step (T·B, H);
+/// `dh_n`, `dc_n`: ∂L/∂a⟨T⟩ and ∂L/∂c⟨T⟩ from beyond the sequence (B, H).
+/// Adds into `grads` and returns (∂L/∂x (T·B, I), ∂L/∂a⟨0⟩, ∂L/∂c⟨0⟩).
+pub fn lstm_backward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &LstmCache<T>,
+    dy: MatRef<T>,
+    dh_n: MatRef<T>,
+    dc_n: MatRef<T>,
+    grads: &mut CellParams<T>,
+) -> (Matrix<T>, Matrix<T>, Matrix<T>) {
+    let b = cache.batch;
+    let hsz = p.hidden_size();
+    let steps = cache.gates.rows() / b.max(1);
+    let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
+    let mut dz = Matrix::zeros(steps * b, 4 * hsz);
+    let mut dh = dh_n.to_matrix();
+    let mut dc = dc_n.to_matrix();
+    let mut dh_prev = Matrix::zeros(b, hsz);
+    for t in (0..steps).rev() {
+        // ∂L/∂a⟨t⟩ = from the output at t + from step t+1
+        add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
+        let rows = t * b * hsz..(t + 1) * b * hsz;
+        let next = (t + 1) * b * hsz..(t + 2) * b * hsz;
+        let dz_t = &mut dz.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
+        lstm_step_backward(
+            &cache.gates.as_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz],
+            &cache.c.as_slice()[rows],
+            &cache.c.as_slice()[next],
+            dh.as_slice(),
+            mask_at(cache.mask.as_deref(), t, b),
+            dc.as_mut_slice(),
+            dz_t,
+            dh_prev.as_mut_slice(),
+            hsz,
+        );
+        // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z · W_hh
+        gemm_prepacked(
+            Op::N,
+            T::ONE,
+            MatRef::from_slice(dz_t, b, 4 * hsz),
+            &w_hh,
+            T::ONE,
+            dh_prev.view_mut(),
+        );
+        std::mem::swap(&mut dh, &mut dh_prev);
+    }
+    let dx = input_gradients(p, x, dz.view(), grads);
+    weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
+    (dx, dh, dc)
+}

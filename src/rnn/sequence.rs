@@ -1,0 +1,342 @@
+//! The sequence unroll shared by all cells, the dispatch over `CellKind`, and
+//! truncated BPTT.
+//!
+//! Every cell's sequence pass has the same frame (DERIVATIONS.md, "Sequence
+//! unroll"):
+//!
+//! ```text
+//! forward:   Z_x = X·W_ihᵀ + b_ih            one GEMM for all T steps, (T·B, G·H)
+//!            pack W_hhᵀ once
+//!            for t = 1 … T:  z⟨t⟩ = Z_x⟨t⟩ + a⟨t−1⟩·W_hhᵀ + b_hh, then the fused gate pass
+//! backward:  for t = T … 1:  the gate pass backward, then ∂L/∂a⟨t−1⟩ = ∂L/∂z⟨t⟩·W_hh + …
+//!            dW_ih += dZᵀ·X,  dX = dZ·W_ih,  dW_hh += dZᵀ·A_prev    one GEMM each
+//! ```
+//!
+//! where A_prev stacks a⟨0⟩ … a⟨T−1⟩. The helpers here are that frame; the
+//! time loops live in the cell files.
+
+use super::gru::{gru_backward, gru_forward, GruCache};
+use super::lstm::{lstm_backward, lstm_forward, LstmCache};
+use super::vanilla::{rnn_backward, rnn_forward, RnnCache};
+use super::{CellKind, CellParams, State};
+use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar};
+
+/// Adds the row vector `bias` (length G·H) to every row of a row-major block.
+pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
+    for row in block.chunks_exact_mut(bias.len()) {
+        for (v, &b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+}
+
+/// `dst += src`, where `dst` is the row-major storage of a matrix shaped like `src`.
+pub(crate) fn add_rows<T: Scalar>(src: MatRef<T>, dst: &mut [T]) {
+    let w = src.cols();
+    for i in 0..src.rows() {
+        for (d, &s) in dst[i * w..(i + 1) * w].iter_mut().zip(src.row(i)) {
+            *d += s;
+        }
+    }
+}
+
+/// Copies a (possibly strided) view into row-major storage.
+pub(crate) fn copy_rows<T: Scalar>(src: MatRef<T>, dst: &mut [T]) {
+    let w = src.cols();
+    for i in 0..src.rows() {
+        dst[i * w..(i + 1) * w].copy_from_slice(src.row(i));
+    }
+}
+
+/// In a buffer of consecutive (B, H) step blocks (block 0 = the initial
+/// state), returns step `t`'s previous block (read) and its new block (write).
+pub(crate) fn split_steps<T>(buf: &mut [T], t: usize, block: usize) -> (&[T], &mut [T]) {
+    let (before, after) = buf.split_at_mut((t + 1) * block);
+    (&before[t * block..], &mut after[..block])
+}
+
+/// Step `t`'s slice of a time-major mask of length T·B (1 = a real position,
+/// 0 = padding after the end of a shorter sequence).
+pub(crate) fn mask_at<T>(mask: Option<&[T]>, t: usize, b: usize) -> Option<&[T]> {
+    mask.map(|m| &m[t * b..(t + 1) * b])
+}
+
+/// True if row `n` of a step is padding.
+#[inline]
+pub(crate) fn is_pad<T: Scalar>(mask_t: Option<&[T]>, n: usize) -> bool {
+    mask_t.is_some_and(|m| m[n] == T::ZERO)
+}
+
+/// Forward masking: a padded row keeps its previous state, so after a
+/// sequence ends its state is carried unchanged to step T (the final state is
+/// then each sequence's own last state). `prev`, `next`: (B, H).
+pub(crate) fn carry_padded_rows<T: Scalar>(
+    mask_t: Option<&[T]>,
+    prev: &[T],
+    next: &mut [T],
+    hidden: usize,
+) {
+    if let Some(m) = mask_t {
+        for (n, &mn) in m.iter().enumerate() {
+            if mn == T::ZERO {
+                next[n * hidden..(n + 1) * hidden]
+                    .copy_from_slice(&prev[n * hidden..(n + 1) * hidden]);
+            }
+        }
+    }
+}
+
+/// Z_x = X · W_ihᵀ + b_ih for all steps at once: `x` (T·B, I) → (T·B, G·H).
+pub(crate) fn input_projection<T: Scalar>(p: &CellParams<T>, x: MatRef<T>) -> Matrix<T> {
+    let mut z = Matrix::zeros(x.rows(), p.weight_ih.rows());
+    gemm(
+        Op::N,
+        Op::T,
+        T::ONE,
+        x,
+        p.weight_ih.view(),
+        T::ZERO,
+        z.view_mut(),
+    );
+    add_bias(z.as_mut_slice(), &p.bias_ih);
+    z
+}
+
+/// After the time loop: dW_ih += dZᵀ·X, db_ih += Σ_rows dZ, and returns
+/// dX = dZ · W_ih. `x`: (N, I), `dz`: (N, G·H).
+pub(crate) fn input_gradients<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    dz: MatRef<T>,
+    grads: &mut CellParams<T>,
+) -> Matrix<T> {
+    gemm(
+        Op::T,
+        Op::N,
+        T::ONE,
+        dz,
+        x,
+        T::ONE,
+        grads.weight_ih.view_mut(),
+    );
+    column_sums_into(dz, &mut grads.bias_ih);
+    let mut dx = Matrix::zeros(x.rows(), x.cols());
+    gemm(
+        Op::N,
+        Op::N,
+        T::ONE,
+        dz,
+        p.weight_ih.view(),
+        T::ZERO,
+        dx.view_mut(),
+    );
+    dx
+}
+
+/// After the time loop: rows `row0 ..` of dW_hh += dZᵀ · A_prev and of db_hh
+/// += Σ_rows dZ. `dz`: (N, k·H) for k gate blocks, `a_prev`: (N, H), the
+/// recurrent inputs of those gate blocks at every step.
+pub(crate) fn weight_hh_gradient<T: Scalar>(
+    dz: MatRef<T>,
+    a_prev: MatRef<T>,
+    row0: usize,
+    grads: &mut CellParams<T>,
+) {
+    let rows = dz.cols();
+    let hsz = grads.weight_hh.cols();
+    gemm(
+        Op::T,
+        Op::N,
+        T::ONE,
+        dz,
+        a_prev,
+        T::ONE,
+        grads.weight_hh.block_mut(row0, 0, rows, hsz),
+    );
+    column_sums_into(dz, &mut grads.bias_hh[row0..row0 + rows]);
+}
+
+fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
+    for i in 0..m.rows() {
+        for (o, &v) in out.iter_mut().zip(m.row(i)) {
+            *o += v;
+        }
+    }
+}
+
+/// The forward cache of any cell.
+#[derive(Clone, Debug)]
+pub enum SeqCache<T> {
+    /// Vanilla RNN.
+    Rnn(RnnCache<T>),
+    /// GRU (either form).
+    Gru(GruCache<T>),
+    /// LSTM.
+    Lstm(LstmCache<T>),
+}
+
+impl<T: Scalar> SeqCache<T> {
+    /// a⟨1⟩ … a⟨T⟩: (T·B, H).
+    pub fn outputs(&self) -> MatRef<'_, T> {
+        match self {
+            SeqCache::Rnn(c) => c.outputs(),
+            SeqCache::Gru(c) => c.outputs(),
+            SeqCache::Lstm(c) => c.outputs(),
+        }
+    }
+
+    /// The state after the last step.
+    pub fn final_state(&self) -> State<T> {
+        match self {
+            SeqCache::Rnn(c) => c.final_state(),
+            SeqCache::Gru(c) => c.final_state(),
+            SeqCache::Lstm(c) => c.final_state(),
+        }
+    }
+}
+
+/// Runs any cell over a sequence. `x`: (T·B, I) time-major; `state0`: the
+/// initial state, (B, H) each; `mask`: optional, length T·B, 1 for real
+/// positions and 0 for padding (a padded row carries its state unchanged, so
+/// sequences of different lengths share a batch; see DERIVATIONS.md, "Masking").
+pub fn sequence_forward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    state0: &State<T>,
+    mask: Option<&[T]>,
+) -> SeqCache<T> {
+    if let Some(m) = mask {
+        assert!(
+            m.len() == x.rows(),
+            "sequence_forward: mask of length {} for {} rows",
+            m.len(),
+            x.rows()
+        );
+    }
+    let (h0, c0) = (state0.h.view(), state0.c.as_ref().map(|c| c.view()));
+    match p.kind {
+        CellKind::Rnn(_) => SeqCache::Rnn(rnn_forward(p, x, h0, mask)),
+        CellKind::Gru(_) => SeqCache::Gru(gru_forward(p, x, h0, mask)),
+        CellKind::Lstm => {
+            let c0 = c0.expect("LSTM state needs a memory cell c");
+            SeqCache::Lstm(lstm_forward(p, x, h0, c0, mask))
+        }
+    }
+}
+
+/// Backward of `sequence_forward` (dispatches to `rnn_backward`,
+/// `gru_backward` or `lstm_backward`). `dy`: ∂L/∂a⟨t⟩ for every step
+/// (T·B, H); `d_final`: the gradient of the final state, if the loss uses it.
+/// Adds into `grads`; returns (∂L/∂x (T·B, I), ∂L/∂state0).
+pub fn sequence_backward<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &SeqCache<T>,
+    dy: MatRef<T>,
+    d_final: Option<&State<T>>,
+    grads: &mut CellParams<T>,
+) -> (Matrix<T>, State<T>) {
+    let (tb, hsz) = dy.shape();
+    let batch = match cache {
+        SeqCache::Rnn(c) => c.batch,
+        SeqCache::Gru(c) => c.batch,
+        SeqCache::Lstm(c) => c.batch,
+    };
+    debug_assert!(batch == 0 || tb % batch == 0);
+    let zeros = State::zeros(p.kind, batch, hsz);
+    let d_final = d_final.unwrap_or(&zeros);
+    match cache {
+        SeqCache::Rnn(c) => {
+            let (dx, dh0) = rnn_backward(p, x, c, dy, d_final.h.view(), grads);
+            (dx, State { h: dh0, c: None })
+        }
+        SeqCache::Gru(c) => {
+            let (dx, dh0) = gru_backward(p, x, c, dy, d_final.h.view(), grads);
+            (dx, State { h: dh0, c: None })
+        }
+        SeqCache::Lstm(c) => {
+            let (dx, dh0, dc0) =
+                lstm_backward(p, x, c, dy, d_final.h.view(), d_final.cell().view(), grads);
+            (
+                dx,
+                State {
+                    h: dh0,
+                    c: Some(dc0),
+                },
+            )
+        }
+    }
+}
+
+/// What `tbptt` returns.
+#[derive(Clone, Debug)]
+pub struct TbpttResult<T> {
+    /// a⟨1⟩ … a⟨T⟩: (T·B, H).
+    pub outputs: Matrix<T>,
+    /// The state after the last step.
+    pub final_state: State<T>,
+    /// ∂L/∂x: (T·B, I), each chunk's own BPTT.
+    pub dx: Matrix<T>,
+    /// ∂L/∂state0, from the first chunk only (gradients stop at chunk boundaries).
+    pub d_state0: State<T>,
+}
+
+/// Truncated BPTT (DERIVATIONS.md, "Truncated BPTT"): runs the sequence in
+/// chunks of `chunk` steps. Each chunk starts from the previous chunk's final
+/// state (carried forward as a constant) and backpropagates only within
+/// itself; `d_final` enters the last chunk only. Parameter gradients of all
+/// chunks are added into `grads`.
+///
+/// With `chunk ≥ T` this is exactly `sequence_forward` + `sequence_backward`.
+pub fn tbptt<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    state0: &State<T>,
+    chunk: usize,
+    dy: MatRef<T>,
+    d_final: Option<&State<T>>,
+    grads: &mut CellParams<T>,
+) -> TbpttResult<T> {
+    let b = state0.h.rows();
+    let hsz = p.hidden_size();
+    let steps = x.rows() / b.max(1);
+    let chunk = chunk.max(1);
+    let mut outputs = Matrix::zeros(steps * b, hsz);
+    let mut dx = Matrix::zeros(steps * b, p.input_size());
+    let mut state = state0.clone();
+    let mut d_state0 = State::zeros(p.kind, b, hsz);
+    let mut t0 = 0;
+    while t0 < steps {
+        let t1 = (t0 + chunk).min(steps);
+        let xc = x.rows_range(t0 * b, t1 * b);
+        let cache = sequence_forward(p, xc, &state, None);
+        let last = t1 == steps;
+        let (dxc, ds0) = sequence_backward(
+            p,
+            xc,
+            &cache,
+            dy.rows_range(t0 * b, t1 * b),
+            if last { d_final } else { None },
+            grads,
+        );
+        copy_rows(
+            cache.outputs(),
+            &mut outputs.as_mut_slice()[t0 * b * hsz..t1 * b * hsz],
+        );
+        copy_rows(
+            dxc.view(),
+            &mut dx.as_mut_slice()[t0 * b * p.input_size()..t1 * b * p.input_size()],
+        );
+        if t0 == 0 {
+            d_state0 = ds0;
+        }
+        state = cache.final_state();
+        t0 = t1;
+    }
+    TbpttResult {
+        outputs,
+        final_state: state,
+        dx,
+        d_state0,
+    }
+}

@@ -1,0 +1,293 @@
+//! Deep RNNs: L recurrent layers stacked, each reading the sequence of the
+//! layer below, optionally bidirectional — PyTorch's
+//! `nn.RNN/GRU/LSTM(num_layers = L, bidirectional = …)`.
+//!
+//! Layer 0 reads x (width I); layer l > 0 reads the outputs of layer l − 1
+//! (width D·H, D = 2 if bidirectional). Parameters are named as in a torch
+//! state_dict: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`,
+//! `bias_hh_l{k}`, with the suffix `_reverse` for the backward direction.
+//! Initial and final states are ordered as torch's h_n: index l·D + d.
+//! Backward pass: DERIVATIONS.md, "Stacked RNN".
+
+use super::bidirectional::{bidirectional_backward, bidirectional_forward, BiCache};
+use super::sequence::{sequence_backward, sequence_forward, SeqCache};
+use super::{CellKind, CellParams, State};
+use crate::linalg::{MatRef, Matrix, Scalar};
+use crate::rng::Rng;
+
+/// The parameters of an L-layer, D-direction recurrent network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackedRnn<T> {
+    /// The cell of every layer.
+    pub kind: CellKind,
+    /// L.
+    pub num_layers: usize,
+    /// D = 2 if true, else 1.
+    pub bidirectional: bool,
+    /// One `CellParams` per (layer, direction), at index l·D + d.
+    pub layers: Vec<CellParams<T>>,
+}
+
+impl<T: Scalar> StackedRnn<T> {
+    /// Initialised as torch does: layer by layer, forward direction before
+    /// backward, each with `CellParams::new` (U(−1/√H, 1/√H)).
+    pub fn new(
+        kind: CellKind,
+        input_size: usize,
+        hidden_size: usize,
+        num_layers: usize,
+        bidirectional: bool,
+        rng: &mut Rng,
+    ) -> StackedRnn<T> {
+        let d = if bidirectional { 2 } else { 1 };
+        let mut layers = Vec::with_capacity(num_layers * d);
+        for l in 0..num_layers {
+            let inp = if l == 0 { input_size } else { d * hidden_size };
+            for _ in 0..d {
+                layers.push(CellParams::new(kind, inp, hidden_size, rng));
+            }
+        }
+        StackedRnn {
+            kind,
+            num_layers,
+            bidirectional,
+            layers,
+        }
+    }
+
+    /// All zeros with the same shapes (a gradient buffer).
+    pub fn zeros_like(&self) -> StackedRnn<T> {
+        StackedRnn {
+            kind: self.kind,
+            num_layers: self.num_layers,
+            bidirectional: self.bidirectional,
+            layers: self.layers.iter().map(|p| p.zeros_like()).collect(),
+        }
+    }
+
+    /// D: 2 if bidirectional, else 1.
+    pub fn directions(&self) -> usize {
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// I, the width of the input sequence.
+    pub fn input_size(&self) -> usize {
+        self.layers[0].input_size()
+    }
+
+    /// H, the hidden width of every layer.
+    pub fn hidden_size(&self) -> usize {
+        self.layers[0].hidden_size()
+    }
+
+    /// D·H, the width of the output sequence.
+    pub fn output_size(&self) -> usize {
+        self.directions() * self.hidden_size()
+    }
+
+    /// The zero initial state for every (layer, direction).
+    pub fn zero_states(&self, batch: usize) -> Vec<State<T>> {
+        (0..self.layers.len())
+            .map(|_| State::zeros(self.kind, batch, self.hidden_size()))
+            .collect()
+    }
+
+    /// Sets every element to zero.
+    pub fn fill_zero(&mut self) {
+        self.layers.iter_mut().for_each(|p| p.fill_zero());
+    }
+
+    /// The same values in another float type.
+    pub fn cast<U: Scalar>(&self) -> StackedRnn<U> {
+        StackedRnn {
+            kind: self.kind,
+            num_layers: self.num_layers,
+            bidirectional: self.bidirectional,
+            layers: self.layers.iter().map(|p| p.cast()).collect(),
+        }
+    }
+
+    /// Every tensor with its torch state_dict name and shape, in state_dict
+    /// order (layer by layer, forward then `_reverse`; weight_ih, weight_hh,
+    /// bias_ih, bias_hh). Biases have the 1-D shape [G·H].
+    pub fn named_tensors(&self) -> Vec<(String, Vec<usize>, &[T])> {
+        let d = self.directions();
+        let mut out = Vec::new();
+        for (i, p) in self.layers.iter().enumerate() {
+            let suffix = format!("_l{}{}", i / d, if i % d == 1 { "_reverse" } else { "" });
+            for (name, (r, c), data) in p.named() {
+                let shape = if name.starts_with("bias") {
+                    vec![c]
+                } else {
+                    vec![r, c]
+                };
+                out.push((format!("{name}{suffix}"), shape, data));
+            }
+        }
+        out
+    }
+
+    /// Mutable access to every tensor's elements, in the order of `named_tensors`.
+    pub fn tensors_mut(&mut self) -> Vec<&mut [T]> {
+        self.layers
+            .iter_mut()
+            .flat_map(|p| p.tensors_mut())
+            .collect()
+    }
+}
+
+/// One layer's cache.
+#[derive(Clone, Debug)]
+pub enum LayerCache<T> {
+    /// A unidirectional layer.
+    Uni(SeqCache<T>),
+    /// A bidirectional layer (boxed: it holds two caches).
+    Bi(Box<BiCache<T>>),
+}
+
+impl<T: Scalar> LayerCache<T> {
+    /// The layer's outputs: (T·B, D·H).
+    pub fn outputs(&self) -> MatRef<'_, T> {
+        match self {
+            LayerCache::Uni(c) => c.outputs(),
+            LayerCache::Bi(c) => c.outputs.view(),
+        }
+    }
+}
+
+/// What `stack_backward` needs from `stack_forward`.
+#[derive(Clone, Debug)]
+pub struct StackCache<T> {
+    /// Batch size B.
+    pub batch: usize,
+    /// One cache per layer, bottom first.
+    pub layers: Vec<LayerCache<T>>,
+}
+
+impl<T: Scalar> StackCache<T> {
+    /// The top layer's outputs: (T·B, D·H).
+    pub fn outputs(&self) -> MatRef<'_, T> {
+        self.layers.last().expect("at least one layer").outputs()
+    }
+
+    /// The final state of every (layer, direction), in torch's h_n order l·D + d.
+    pub fn final_states(&self) -> Vec<State<T>> {
+        let mut out = Vec::new();
+        for c in &self.layers {
+            match c {
+                LayerCache::Uni(c) => out.push(c.final_state()),
+                LayerCache::Bi(c) => out.extend(c.final_states()),
+            }
+        }
+        out
+    }
+}
+
+/// Runs the stack over a sequence. `x`: (T·B, I) time-major; `states0`: one
+/// initial state per (layer, direction), in h_n order; `mask`: optional
+/// padding mask of length T·B.
+pub fn stack_forward<T: Scalar>(
+    p: &StackedRnn<T>,
+    x: MatRef<T>,
+    states0: &[State<T>],
+    mask: Option<&[T]>,
+) -> StackCache<T> {
+    assert!(
+        states0.len() == p.layers.len(),
+        "stack_forward: {} initial states for {} layer-directions",
+        states0.len(),
+        p.layers.len()
+    );
+    let b = states0[0].h.rows();
+    let d = p.directions();
+    let mut layers: Vec<LayerCache<T>> = Vec::with_capacity(p.num_layers);
+    for l in 0..p.num_layers {
+        let input = match layers.last() {
+            None => x,
+            Some(c) => c.outputs(),
+        };
+        let cache = if d == 2 {
+            LayerCache::Bi(Box::new(bidirectional_forward(
+                &p.layers[2 * l],
+                &p.layers[2 * l + 1],
+                input,
+                [&states0[2 * l], &states0[2 * l + 1]],
+                mask,
+            )))
+        } else {
+            LayerCache::Uni(sequence_forward(&p.layers[l], input, &states0[l], mask))
+        };
+        layers.push(cache);
+    }
+    StackCache { batch: b, layers }
+}
+
+/// Backward of `stack_forward` (DERIVATIONS.md, "Stacked RNN"). `x`: the
+/// forward input (T·B, I); `dy`: ∂L/∂(top outputs) (T·B, D·H); `d_final`:
+/// gradients of the final states in h_n order, if the loss uses them. Adds into
+/// `grads`; returns (∂L/∂x (T·B, I), ∂L/∂states0 in h_n order).
+pub fn stack_backward<T: Scalar>(
+    p: &StackedRnn<T>,
+    x: MatRef<T>,
+    cache: &StackCache<T>,
+    dy: MatRef<T>,
+    d_final: Option<&[State<T>]>,
+    grads: &mut StackedRnn<T>,
+) -> (Matrix<T>, Vec<State<T>>) {
+    let mut d_states: Vec<Option<State<T>>> = vec![None; p.layers.len()];
+    // The gradient flowing into the current layer's outputs, top layer first.
+    let mut d_out: Option<Matrix<T>> = None;
+    for l in (0..p.num_layers).rev() {
+        let input = if l == 0 {
+            x
+        } else {
+            cache.layers[l - 1].outputs()
+        };
+        let dy_l = match &d_out {
+            None => dy,
+            Some(m) => m.view(),
+        };
+        let dx = match &cache.layers[l] {
+            LayerCache::Uni(c) => {
+                let (dx, ds) = sequence_backward(
+                    &p.layers[l],
+                    input,
+                    c,
+                    dy_l,
+                    d_final.map(|f| &f[l]),
+                    &mut grads.layers[l],
+                );
+                d_states[l] = Some(ds);
+                dx
+            }
+            LayerCache::Bi(c) => {
+                let (g_f, g_b) = grads.layers.split_at_mut(2 * l + 1);
+                let (dx, [ds_f, ds_b]) = bidirectional_backward(
+                    &p.layers[2 * l],
+                    &p.layers[2 * l + 1],
+                    input,
+                    c,
+                    dy_l,
+                    d_final.map(|f| [&f[2 * l], &f[2 * l + 1]]),
+                    &mut g_f[2 * l],
+                    &mut g_b[0],
+                );
+                d_states[2 * l] = Some(ds_f);
+                d_states[2 * l + 1] = Some(ds_b);
+                dx
+            }
+        };
+        // Layer l's input is layer l−1's output: its gradient flows down.
+        d_out = Some(dx);
+    }
+    let dx = d_out.expect("at least one layer");
+    let d_states = d_states
+        .into_iter()
+        .map(|s| s.expect("every layer visited"))
+        .collect();
+    (dx, d_states)
+}

@@ -1,0 +1,119 @@
+//! The command line, run as a user would: exit codes and error messages.
+
+use std::process::Command;
+
+fn seqmodels(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+        .args(args)
+        .output()
+        .expect("run seqmodels");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn gradcheck_all_passes_and_prints_every_cell() {
+    let (code, out, _) = seqmodels(&["gradcheck", "--cell", "all"]);
+    assert_eq!(code, 0, "{out}");
+    for cell in [
+        "rnn T=",
+        "rnn-relu T=",
+        "gru T=",
+        "gru-course T=",
+        "lstm T=",
+        "lstm step",
+    ] {
+        assert!(out.contains(cell), "missing {cell} rows");
+    }
+    assert!(out.contains(" 0 failed"));
+    assert!(!out.contains("FAIL"));
+}
+
+#[test]
+fn unknown_commands_and_flags_are_errors() {
+    let (code, _, err) = seqmodels(&["frobnicate"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown command \"frobnicate\""), "{err}");
+    let (code, _, err) = seqmodels(&["gradcheck", "--cell", "lstn"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--cell") && err.contains("lstn"), "{err}");
+    let (code, _, err) = seqmodels(&["gradcheck", "--bogus"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--bogus"), "{err}");
+    let (code, _, err) = seqmodels(&["bench", "gemm", "--m", "10"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--m, --k and --n"), "{err}");
+}
+
+#[test]
+fn bad_environment_is_reported() {
+    let out = Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+        .args(["gradcheck", "--cell", "rnn"])
+        .env("SEQMODELS_KERNEL", "avx9000")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEQMODELS_KERNEL"));
+    let out = Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+        .args(["gradcheck", "--cell", "rnn"])
+        .env("SEQMODELS_THREADS", "0")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEQMODELS_THREADS"));
+}
+
+#[test]
+fn every_kernel_path_passes_the_rnn_checks() {
+    // SEQMODELS_KERNEL forces a path for the whole process.
+    for k in seqmodels::linalg::Kernel::supported_paths() {
+        let out = Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+            .args(["gradcheck", "--cell", "lstm"])
+            .env("SEQMODELS_KERNEL", k.name())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            k.name(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn bench_gemm_prints_json() {
+    let (code, out, _) = seqmodels(&[
+        "bench",
+        "gemm",
+        "--m",
+        "8",
+        "--k",
+        "9",
+        "--n",
+        "10",
+        "--min-time",
+        "0",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    let v = seqmodels::io::json::Json::parse(out.trim()).expect("one JSON line");
+    for key in [
+        "name",
+        "m",
+        "k",
+        "n",
+        "dtype",
+        "threads",
+        "prepacked",
+        "median_ms",
+        "gflops",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {out}");
+    }
+}
