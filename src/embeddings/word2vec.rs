@@ -606,6 +606,11 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
     let mut h = vec![0f32; d];
     let mut u = vec![0f32; d];
     let mut dh = vec![0f32; d];
+    let mut ctx = Context {
+        ids: Vec::with_capacity(2 * cfg.window),
+        mult: Vec::with_capacity(2 * cfg.window),
+        rows: vec![0f32; 2 * cfg.window * d],
+    };
     let mut counted = 0u64; // words read since the last report
     let (mut loss_sum, mut loss_n) = (0f64, 0u64);
     for epoch in 0..cfg.iter {
@@ -650,7 +655,7 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
                 for pos in 0..piece.len() {
                     let measure = pos % 8 == 0;
                     let (l, n) = train_position(
-                        sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh,
+                        sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh, &mut ctx,
                     );
                     loss_sum += l;
                     loss_n += n;
@@ -668,6 +673,16 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
     Ok(())
 }
 
+/// Per-thread buffers for the CBOW context.
+struct Context {
+    /// Distinct context word ids.
+    ids: Vec<usize>,
+    /// How often each occurs in the window.
+    mult: Vec<f32>,
+    /// Their rows of syn0: (2·window, D), flat.
+    rows: Vec<f32>,
+}
+
 /// Trains the centre word at `pos`; returns (loss sum, pairs) when `measure`.
 fn train_position(
     sh: &Shared,
@@ -679,6 +694,7 @@ fn train_position(
     h: &mut [f32],
     u: &mut [f32],
     dh: &mut [f32],
+    ctx: &mut Context,
 ) -> (f64, u64) {
     let cfg = sh.cfg;
     let window = cfg.window;
@@ -706,16 +722,37 @@ fn train_position(
             }
         }
         Architecture::Cbow => {
-            h.iter_mut().for_each(|x| *x = 0.0);
+            // Copy each distinct context row once into `ctx.rows` (a word seen
+            // m times in the window counts m times), so the sum and the final
+            // update run on plain slices and each row is written back once.
+            let d = h.len();
+            ctx.ids.clear();
+            ctx.mult.clear();
             let mut cw = 0;
             for c in lo..=hi {
-                if c != pos {
-                    sh.syn0.add_row_into(sen[c] as usize, h);
-                    cw += 1;
+                if c == pos {
+                    continue;
+                }
+                let id = sen[c] as usize;
+                cw += 1;
+                match ctx.ids.iter().position(|&x| x == id) {
+                    Some(s) => ctx.mult[s] += 1.0,
+                    None => {
+                        let s = ctx.ids.len();
+                        ctx.ids.push(id);
+                        ctx.mult.push(1.0);
+                        sh.syn0.load_row(id, &mut ctx.rows[s * d..(s + 1) * d]);
+                    }
                 }
             }
             if cw == 0 {
                 return (0.0, 0);
+            }
+            h.iter_mut().for_each(|x| *x = 0.0);
+            for (s, &m) in ctx.mult.iter().enumerate() {
+                for (x, &r) in h.iter_mut().zip(&ctx.rows[s * d..(s + 1) * d]) {
+                    *x += m * r;
+                }
             }
             let inv = 1.0 / cw as f32;
             h.iter_mut().for_each(|x| *x *= inv);
@@ -724,11 +761,14 @@ fn train_position(
             loss += l;
             pairs += n;
             // As word2vec.c and gensim (cbow_mean = 1): every context row gets
-            // the whole of dh (the exact gradient of the mean would be dh / cw).
-            for c in lo..=hi {
-                if c != pos {
-                    sh.syn0.add_to_row(sen[c] as usize, dh);
+            // the whole of dh, once per occurrence (the exact gradient of the
+            // mean would be dh / cw).
+            for (s, &id) in ctx.ids.iter().enumerate() {
+                let (row, m) = (&mut ctx.rows[s * d..(s + 1) * d], ctx.mult[s]);
+                for (r, &g) in row.iter_mut().zip(dh.iter()) {
+                    *r += m * g;
                 }
+                sh.syn0.store_row(id, row);
             }
         }
     }
