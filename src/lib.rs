@@ -20,6 +20,8 @@
 //!   checkpoints, resuming), sampling and evaluation.
 //! - [`tasks`]: generated learning tasks (future context, long-range agreement,
 //!   negation, date normalisation) and the training loops that learn them.
+//! - [`embeddings`]: word vectors — E, the neural LM, word2vec, GloVe,
+//!   analogies, evaluation, file formats, debiasing, sentiment transfer.
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -32,6 +34,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod embeddings;
 pub mod error;
 pub mod fixtures;
 pub mod gradcheck;

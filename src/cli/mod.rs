@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod data;
 pub mod demo;
+pub mod embed;
 pub mod eval;
 pub mod gradcheck;
 pub mod import;
@@ -37,6 +38,8 @@ commands:
   eval           loss, perplexity and bits/char of a language model on a text
   demo TASK      train a generated task and show predictions: ner (BRNN),
                  agreement (long memory), sentiment (negation), dates (seq2seq)
+  data analogies write the generated corpus with known analogies (embedding test data)
+  embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -75,6 +78,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "train" => train::run(rest),
         "sample" => sample::run(rest),
         "eval" => eval::run(rest),
+        "embed" => embed::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
