@@ -182,3 +182,70 @@ fn embed_commands_end_to_end() {
     assert_eq!(run(&["embed", "frobnicate"]), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn embed_tsne_draws_the_listed_words() {
+    let dir = std::env::temp_dir().join(format!("seqmodels-embed-tsne-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A tiny vector file: four groups of words along four axes, plus noise.
+    let mut text = String::from("24 6\n");
+    for g in 0..4 {
+        for k in 0..6 {
+            let mut v = vec![0.0f32; 6];
+            v[g] = 1.0;
+            v[4] = 0.01 * k as f32;
+            v[5] = 0.02 * (k % 3) as f32;
+            text.push_str(&format!(
+                "w{g}_{k} {}\n",
+                v.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+    }
+    let vec_path = dir.join("v.txt");
+    std::fs::write(&vec_path, text).unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        "w0_0\nw1_1\nw2_2\nw3_3\nw0_4\nw1_5\nw2_0\nw3_1\nw0_2\nw1_3\n",
+    )
+    .unwrap();
+    let svg = dir.join("map.svg");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+        .args(["embed", "tsne", "--vectors"])
+        .arg(&vec_path)
+        .arg("--list")
+        .arg(&list)
+        .args(["--perplexity", "3", "--iter", "300", "--out"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = std::fs::read_to_string(&svg).unwrap();
+    assert!(s.starts_with("<svg") || s.starts_with("<?xml"));
+    for w in ["w0_0", "w3_3", "w1_5"] {
+        assert!(s.contains(&format!(">{w}<")), "label {w} missing");
+    }
+    assert_eq!(s.matches("<circle").count(), 10);
+    // An unknown word in the list is an error naming the file and the word.
+    std::fs::write(&list, "w0_0\nnope\nw1_1\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+        .args(["embed", "tsne", "--vectors"])
+        .arg(&vec_path)
+        .arg("--list")
+        .arg(&list)
+        .args(["--out"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("list.txt") && err.contains("nope"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -539,3 +539,79 @@ fn corpus_errors_and_synthetic_dataset_files() {
         "{e}"
     );
 }
+
+#[test]
+fn lstm_transfer_classifier_handles_negation() {
+    // Transfer: SGNS vectors pre-trained on unlabelled reviews, then an LSTM
+    // over them trained on a small labelled set (E frozen, and fine-tuned).
+    // The averaging model's figure on the same data is printed beside it.
+    use seqmodels::embeddings::sentiment::{
+        lstm_accuracy, train_lstm_classifier, LstmClassifierConfig,
+    };
+    let text: String = reviews::generate(20_000, reviews::NEGATION_RATE, 1)
+        .iter()
+        .map(|r| r.text.clone() + "\n")
+        .collect();
+    let mut cfg = Word2VecConfig::new(Architecture::SkipGram);
+    cfg.size = 20;
+    cfg.min_count = 1;
+    cfg.threads = 1;
+    cfg.iter = 3;
+    let wv = train_word2vec(&Corpus::text("reviews", text), &cfg, None)
+        .unwrap()
+        .vectors;
+    let train = reviews::generate(2_000, reviews::NEGATION_RATE, 2);
+    let test = reviews::generate(1_000, reviews::NEGATION_RATE, 3);
+    let enc = |rs: &[reviews::Review]| -> (Vec<Vec<usize>>, Vec<usize>) {
+        (
+            rs.iter().map(|r| encode(&wv, &r.text)).collect(),
+            rs.iter().map(|r| r.label).collect(),
+        )
+    };
+    let (xtr, ytr) = enc(&train);
+    let (xte, yte) = enc(&test);
+    let negated: Vec<usize> = (0..test.len()).filter(|&i| test[i].negated).collect();
+    let xneg: Vec<Vec<usize>> = negated.iter().map(|&i| xte[i].clone()).collect();
+    let yneg: Vec<usize> = negated.iter().map(|&i| yte[i]).collect();
+    let avg = train_avg_classifier(
+        &wv,
+        &xtr,
+        &ytr,
+        &ClassifierConfig {
+            classes: 2,
+            epochs: 20,
+            batch: 32,
+            lr: 0.1,
+            fine_tune: true,
+            seed: 4,
+        },
+    )
+    .unwrap();
+    let avg_acc = accuracy(&avg, &xte, &yte);
+    for fine_tune in [false, true] {
+        let c = LstmClassifierConfig {
+            classes: 2,
+            hidden: 32,
+            bidirectional: false,
+            epochs: 25,
+            batch: 32,
+            lr: 0.01,
+            fine_tune,
+            seed: 5,
+        };
+        let t0 = std::time::Instant::now();
+        let m = train_lstm_classifier(&wv, &xtr, &ytr, &c).unwrap();
+        let acc = lstm_accuracy(&m, &xte, &yte);
+        let acc_neg = lstm_accuracy(&m, &xneg, &yneg);
+        println!(
+            "LSTM transfer classifier (E {}): test accuracy {:.1}%, on negated reviews {:.1}% ({:.1} s); averaging classifier (fine-tuned): {:.1}%",
+            if fine_tune { "fine-tuned" } else { "frozen" },
+            100.0 * acc,
+            100.0 * acc_neg,
+            t0.elapsed().as_secs_f64(),
+            100.0 * avg_acc
+        );
+        assert!(acc >= 0.95, "LSTM accuracy {acc}");
+        assert!(acc > avg_acc, "the LSTM should beat averaging");
+    }
+}

@@ -50,6 +50,12 @@ seqmodels embed <train|similar|analogy|eval|debias> [options]
     component of the centred pairs. --neutralize-all neutralizes every word except those in
     the pair files, the direction and --keep.
 
+  embed tsne --vectors FILE [--words N (500) | --list FILE] [--perplexity P] [--theta T]
+             [--iter N] [--seed S] --out plot.svg [--coords out.tsv]
+    maps the N most frequent words (the file's first N), or the words listed in FILE (one per
+    line), to 2-D with t-SNE and draws them with their labels. Similarity belongs in the full
+    dimension: the map is a picture of neighbourhoods, not a metric.
+
 Vector files are read in any of the three formats (detected).";
 
 /// `seqmodels embed …`
@@ -64,6 +70,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
         "analogy" => analogy(rest),
         "eval" => eval(rest),
         "debias" => debias_cmd(rest),
+        "tsne" => tsne_cmd(rest),
         "-h" | "--help" | "help" => {
             println!("{HELP}");
             Ok(())
@@ -536,4 +543,49 @@ fn debias_cmd(argv: Vec<String>) -> Result<(), CliError> {
     ];
     println!("{}", object(fields).to_json());
     Ok(())
+}
+
+fn tsne_cmd(argv: Vec<String>) -> Result<(), CliError> {
+    let mut a = Args::new("embed tsne", argv);
+    if a.wants_help() {
+        println!("{HELP}");
+        return Ok(());
+    }
+    let words: Option<usize> = a.value("--words")?;
+    let list: Option<String> = a.value("--list")?;
+    let (wv, path) = load(&mut a)?;
+    let flags = super::tsne::TsneFlags::parse(&mut a, "embed tsne")?;
+    a.finish()?;
+    let chosen: Vec<usize> = match (words, list) {
+        (Some(_), Some(_)) => return Err(cli_err!("embed tsne: give --words or --list, not both")),
+        (_, Some(file)) => {
+            let lines = read_word_lines(&file, 1)?;
+            let mut ids = Vec::new();
+            for l in &lines {
+                let w = &l[0];
+                ids.push(wv.index(w).map_err(|e| cli_err!("{file}: {e}"))?);
+            }
+            ids
+        }
+        (n, None) => {
+            let n = n.unwrap_or(500).min(wv.len());
+            (0..n).collect()
+        }
+    };
+    if chosen.len() < 3 {
+        return Err(cli_err!(
+            "embed tsne: need at least 3 words, got {}",
+            chosen.len()
+        ));
+    }
+    let m = wv.matrix();
+    let x = crate::linalg::Matrix::from_fn(chosen.len(), wv.dim(), |i, j| {
+        f64::from(m.get(chosen[i], j))
+    });
+    let labels = chosen.iter().map(|&i| wv.words()[i].clone()).collect();
+    let points = super::tsne::Points {
+        x,
+        labels: Some(labels),
+    };
+    super::tsne::map_points(&points, &path, &flags)
 }

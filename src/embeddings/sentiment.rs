@@ -25,11 +25,14 @@ use super::vectors::WordVectors;
 use crate::err;
 use crate::error::Result;
 use crate::linalg::{Matrix, Scalar};
+use crate::models::{Classifier, InputLayer, Parameters, SeqBatch};
 use crate::nn::{
     linear_backward, linear_forward, softmax_cross_entropy_backward, softmax_cross_entropy_forward,
     Embedding, Linear, LossSum,
 };
+use crate::optim::{clip_by_global_norm, OptimKind, Optimizer};
 use crate::rng::Rng;
+use crate::rnn::CellKind;
 
 /// The model.
 #[derive(Clone, Debug, PartialEq)]
@@ -258,6 +261,102 @@ pub fn accuracy(m: &AvgClassifier<f32>, docs: &[Vec<usize>], labels: &[usize]) -
         let p = cache.probs.row(r);
         let best = (0..p.len()).fold(0, |b, c| if p[c] > p[b] { c } else { b });
         ok += (best == y) as usize;
+    }
+    ok as f64 / docs.len() as f64
+}
+
+/// Settings for the LSTM transfer classifier.
+#[derive(Clone, Debug)]
+pub struct LstmClassifierConfig {
+    /// Number of classes C.
+    pub classes: usize,
+    /// Hidden units of the LSTM.
+    pub hidden: usize,
+    /// Read the review in both directions.
+    pub bidirectional: bool,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Documents per mini-batch.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Train E too (otherwise E stays the pre-trained vectors).
+    pub fine_tune: bool,
+    /// Seed for initialisation and shuffling.
+    pub seed: u64,
+}
+
+/// The sequence form of transfer: E (the pre-trained vectors, frozen or
+/// fine-tuned) → LSTM → the many-to-one `models::Classifier`, trained with
+/// Adam and clipping by global norm. Unlike averaging, the LSTM reads the
+/// words in order, so "not good" and "good" reach the classifier differently.
+/// Documents must be non-empty (encode drops unknown words).
+pub fn train_lstm_classifier(
+    wv: &WordVectors,
+    docs: &[Vec<usize>],
+    labels: &[usize],
+    cfg: &LstmClassifierConfig,
+) -> Result<Classifier<f32>> {
+    if docs.is_empty() || docs.len() != labels.len() {
+        return Err(err!(
+            "classifier: need as many labels as documents, and at least one"
+        ));
+    }
+    if let Some(i) = docs.iter().position(|d| d.is_empty()) {
+        return Err(err!("classifier: document {i} has no known words"));
+    }
+    if let Some(&y) = labels.iter().find(|&&y| y >= cfg.classes) {
+        return Err(err!(
+            "classifier: label {y} but only {} classes",
+            cfg.classes
+        ));
+    }
+    let mut rng = Rng::new(cfg.seed);
+    let input = InputLayer::Embedding(Embedding {
+        weight: wv.matrix().clone(),
+    });
+    let mut m = Classifier::new(
+        input,
+        CellKind::Lstm,
+        cfg.hidden,
+        1,
+        cfg.bidirectional,
+        cfg.classes,
+        &mut rng,
+    );
+    let mut grads = m.zeros_like();
+    let mut opt = Optimizer::<f32>::new(OptimKind::parse("adam")?, cfg.lr);
+    // With E frozen, the optimizer sees every tensor but the first
+    // (`embedding.weight`).
+    let skip = usize::from(!cfg.fine_tune);
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    for _ in 0..cfg.epochs {
+        rng.shuffle(&mut order);
+        for chunk in order.chunks(cfg.batch.max(1)) {
+            let seqs: Vec<Vec<usize>> = chunk.iter().map(|&i| docs[i].clone()).collect();
+            let ys: Vec<usize> = chunk.iter().map(|&i| labels[i]).collect();
+            let batch = SeqBatch::from_sequences(&seqs, 0);
+            grads.fill_zero();
+            let cache = m.forward(&batch, None);
+            m.backward(&batch, &cache, &ys, &mut grads);
+            let mut g = grads.tensors_mut();
+            clip_by_global_norm(&mut g[skip..], 5.0);
+            let g: Vec<&[f32]> = grads.tensors();
+            opt.step(&mut m.tensors_mut()[skip..], &g[skip..]);
+        }
+    }
+    Ok(m)
+}
+
+/// Fraction of documents the classifier labels correctly.
+pub fn lstm_accuracy(m: &Classifier<f32>, docs: &[Vec<usize>], labels: &[usize]) -> f64 {
+    if docs.is_empty() {
+        return 0.0;
+    }
+    let mut ok = 0;
+    for (seqs, ys) in docs.chunks(256).zip(labels.chunks(256)) {
+        let pred = m.predict(&SeqBatch::from_sequences(seqs, 0));
+        ok += pred.iter().zip(ys).filter(|(p, y)| p == y).count();
     }
     ok as f64 / docs.len() as f64
 }
