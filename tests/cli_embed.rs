@@ -191,7 +191,7 @@ fn embed_tsne_draws_the_listed_words() {
     let mut text = String::from("24 6\n");
     for g in 0..4 {
         for k in 0..6 {
-            let mut v = vec![0.0f32; 6];
+            let mut v = [0.0f32; 6];
             v[g] = 1.0;
             v[4] = 0.01 * k as f32;
             v[5] = 0.02 * (k % 3) as f32;
