@@ -14,6 +14,7 @@ pub mod gemm;
 mod matrix;
 pub mod pool;
 mod scalar;
+pub mod simd;
 
 pub use gemm::{gemm, gemm_prepacked, Kernel, Op, PackedB};
 pub use matrix::{assert_same_shape, MatMut, MatRef, Matrix};

@@ -29,6 +29,7 @@ use super::sequence::{
     mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, GruVariant, State};
+use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, PackedB, Scalar};
 
 fn variant<T>(p: &CellParams<T>) -> GruVariant {
@@ -41,6 +42,7 @@ fn variant<T>(p: &CellParams<T>) -> GruVariant {
 /// ResetAfter, fused step: `zx` (B, 3H) holds x·W_ihᵀ + b_ih on entry and
 /// [r | z | n] on exit; `gh` (B, 3H) is h·W_hhᵀ + b_hh. Writes `hn` = the
 /// n-block of `gh` (kept for the backward pass) and h′ (B, H).
+#[inline(always)]
 fn gru_after_step_forward<T: Scalar>(
     zx: &mut [T],
     gh: &[T],
@@ -70,6 +72,7 @@ fn gru_after_step_forward<T: Scalar>(
 /// `hn` = h·W_hnᵀ + b_hn, `h_prev`, `dh` = ∂L/∂h′ (all (B, ·)). Writes
 /// `dzx` = ∂L/∂(input pre-activations) and `dzh` = ∂L/∂(h·W_hhᵀ + b_hh), each
 /// (B, 3H), and `dh_direct` = the part of ∂L/∂h that bypasses W_hh (z ⊙ dh′).
+#[inline(always)]
 fn gru_after_step_backward<T: Scalar>(
     gates: &[T],
     hn: &[T],
@@ -122,6 +125,7 @@ fn gru_after_step_backward<T: Scalar>(
 /// ResetBefore, first half of a step: `zx` (B, 3H) holds x·W_ihᵀ + b_ih;
 /// `gh_ru` (B, 2H) = c·[W_hr; W_hz]ᵀ + [b_hr; b_hz]. Writes Γr, Γu into the
 /// first two blocks of `zx` and Γr ⊙ c into `rh` (B, H).
+#[inline(always)]
 fn gru_before_gates_forward<T: Scalar>(
     zx: &mut [T],
     gh_ru: &[T],
@@ -147,6 +151,7 @@ fn gru_before_gates_forward<T: Scalar>(
 
 /// ResetBefore, second half: `gh_n` (B, H) = (Γr ⊙ c)·W_hnᵀ + b_hn. Writes c̃
 /// into the third block of `zx` and c′ = Γu ⊙ c̃ + (1 − Γu) ⊙ c into `h`.
+#[inline(always)]
 fn gru_before_update_forward<T: Scalar>(
     zx: &mut [T],
     gh_n: &[T],
@@ -169,6 +174,7 @@ fn gru_before_update_forward<T: Scalar>(
 /// ResetBefore, first half of a backward step. From `gates` [Γr | Γu | c̃],
 /// `h_prev` = c and `dh` = ∂L/∂c′, writes into `dz` (B, 3H) the Γu and c̃
 /// pre-activation gradients (blocks 2 and 3) and `dh_direct` = (1 − Γu) ⊙ dc′.
+#[inline(always)]
 fn gru_before_step_backward_update<T: Scalar>(
     gates: &[T],
     h_prev: &[T],
@@ -208,6 +214,7 @@ fn gru_before_step_backward_update<T: Scalar>(
 /// ResetBefore, second half: `drh` = ∂L/∂(Γr ⊙ c) = dz_n · W_hn (B, H). Writes
 /// the Γr pre-activation gradient (block 1 of `dz`) and adds Γr ⊙ drh into
 /// `dh_direct`.
+#[inline(always)]
 fn gru_before_step_backward_reset<T: Scalar>(
     gates: &[T],
     h_prev: &[T],
@@ -280,13 +287,18 @@ pub fn gru_cell_forward<T: Scalar>(
                 gh.view_mut(),
             );
             add_bias(gh.as_mut_slice(), &p.bias_hh);
-            gru_after_step_forward(
-                gates.as_mut_slice(),
-                gh.as_slice(),
-                hp.as_slice(),
-                aux.as_mut_slice(),
-                h.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_after_step_forward(
+                        gates.as_mut_slice(),
+                        gh.as_slice(),
+                        hp.as_slice(),
+                        aux.as_mut_slice(),
+                        h.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
         }
         GruVariant::ResetBefore => {
@@ -301,12 +313,17 @@ pub fn gru_cell_forward<T: Scalar>(
                 gh_ru.view_mut(),
             );
             add_bias(gh_ru.as_mut_slice(), &p.bias_hh[..2 * hsz]);
-            gru_before_gates_forward(
-                gates.as_mut_slice(),
-                gh_ru.as_slice(),
-                hp.as_slice(),
-                aux.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_before_gates_forward(
+                        gates.as_mut_slice(),
+                        gh_ru.as_slice(),
+                        hp.as_slice(),
+                        aux.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
             let mut gh_n = Matrix::zeros(b, hsz);
             gemm(
@@ -319,12 +336,17 @@ pub fn gru_cell_forward<T: Scalar>(
                 gh_n.view_mut(),
             );
             add_bias(gh_n.as_mut_slice(), &p.bias_hh[2 * hsz..]);
-            gru_before_update_forward(
-                gates.as_mut_slice(),
-                gh_n.as_slice(),
-                hp.as_slice(),
-                h.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_before_update_forward(
+                        gates.as_mut_slice(),
+                        gh_n.as_slice(),
+                        hp.as_slice(),
+                        h.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
         }
     }
@@ -352,16 +374,21 @@ pub fn gru_cell_backward<T: Scalar>(
     match variant(p) {
         GruVariant::ResetAfter => {
             let mut dzh = Matrix::zeros(b, 3 * hsz);
-            gru_after_step_backward(
-                cache.gates.as_slice(),
-                cache.aux.as_slice(),
-                cache.h_prev.as_slice(),
-                dh.as_slice(),
-                None,
-                dzx.as_mut_slice(),
-                dzh.as_mut_slice(),
-                dh_prev.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_after_step_backward(
+                        cache.gates.as_slice(),
+                        cache.aux.as_slice(),
+                        cache.h_prev.as_slice(),
+                        dh.as_slice(),
+                        None,
+                        dzx.as_mut_slice(),
+                        dzh.as_mut_slice(),
+                        dh_prev.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
             gemm(
                 Op::N,
@@ -375,14 +402,19 @@ pub fn gru_cell_backward<T: Scalar>(
             weight_hh_gradient(dzh.view(), cache.h_prev.view(), 0, grads);
         }
         GruVariant::ResetBefore => {
-            gru_before_step_backward_update(
-                cache.gates.as_slice(),
-                cache.h_prev.as_slice(),
-                dh.as_slice(),
-                None,
-                dzx.as_mut_slice(),
-                dh_prev.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_before_step_backward_update(
+                        cache.gates.as_slice(),
+                        cache.h_prev.as_slice(),
+                        dh.as_slice(),
+                        None,
+                        dzx.as_mut_slice(),
+                        dh_prev.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
             let mut drh = Matrix::zeros(b, hsz);
             gemm(
@@ -394,13 +426,18 @@ pub fn gru_cell_backward<T: Scalar>(
                 T::ZERO,
                 drh.view_mut(),
             );
-            gru_before_step_backward_reset(
-                cache.gates.as_slice(),
-                cache.h_prev.as_slice(),
-                drh.as_slice(),
-                dzx.as_mut_slice(),
-                dh_prev.as_mut_slice(),
-                hsz,
+            vectorized(
+                #[inline(always)]
+                || {
+                    gru_before_step_backward_reset(
+                        cache.gates.as_slice(),
+                        cache.h_prev.as_slice(),
+                        drh.as_slice(),
+                        dzx.as_mut_slice(),
+                        dh_prev.as_mut_slice(),
+                        hsz,
+                    )
+                },
             );
             gemm(
                 Op::N,
@@ -486,13 +523,18 @@ pub fn gru_forward<T: Scalar>(
                 );
                 add_bias(gh.as_mut_slice(), &p.bias_hh);
                 let zx = &mut gates.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
-                gru_after_step_forward(
-                    zx,
-                    gh.as_slice(),
-                    h_prev,
-                    &mut aux.as_mut_slice()[t * bh..(t + 1) * bh],
-                    h_next,
-                    hsz,
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        gru_after_step_forward(
+                            zx,
+                            gh.as_slice(),
+                            h_prev,
+                            &mut aux.as_mut_slice()[t * bh..(t + 1) * bh],
+                            h_next,
+                            hsz,
+                        )
+                    },
                 );
                 carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
@@ -515,7 +557,10 @@ pub fn gru_forward<T: Scalar>(
                 add_bias(gh_ru.as_mut_slice(), &p.bias_hh[..2 * hsz]);
                 let zx = &mut gates.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
                 let rh = &mut aux.as_mut_slice()[t * bh..(t + 1) * bh];
-                gru_before_gates_forward(zx, gh_ru.as_slice(), h_prev, rh, hsz);
+                vectorized(
+                    #[inline(always)]
+                    || gru_before_gates_forward(zx, gh_ru.as_slice(), h_prev, rh, hsz),
+                );
                 gemm_prepacked(
                     Op::N,
                     T::ONE,
@@ -525,7 +570,10 @@ pub fn gru_forward<T: Scalar>(
                     gh_n.view_mut(),
                 );
                 add_bias(gh_n.as_mut_slice(), &p.bias_hh[2 * hsz..]);
-                gru_before_update_forward(zx, gh_n.as_slice(), h_prev, h_next, hsz);
+                vectorized(
+                    #[inline(always)]
+                    || gru_before_update_forward(zx, gh_n.as_slice(), h_prev, h_next, hsz),
+                );
                 carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
         }
@@ -564,16 +612,21 @@ pub fn gru_backward<T: Scalar>(
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
                 let dzh_t = &mut dzh.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
-                gru_after_step_backward(
-                    &cache.gates.as_slice()[t * b * g3..(t + 1) * b * g3],
-                    &cache.aux.as_slice()[t * bh..(t + 1) * bh],
-                    &cache.h.as_slice()[t * bh..(t + 1) * bh],
-                    dh.as_slice(),
-                    mask_at(cache.mask.as_deref(), t, b),
-                    &mut dzx.as_mut_slice()[t * b * g3..(t + 1) * b * g3],
-                    dzh_t,
-                    dh_prev.as_mut_slice(),
-                    hsz,
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        gru_after_step_backward(
+                            &cache.gates.as_slice()[t * b * g3..(t + 1) * b * g3],
+                            &cache.aux.as_slice()[t * bh..(t + 1) * bh],
+                            &cache.h.as_slice()[t * bh..(t + 1) * bh],
+                            dh.as_slice(),
+                            mask_at(cache.mask.as_deref(), t, b),
+                            &mut dzx.as_mut_slice()[t * b * g3..(t + 1) * b * g3],
+                            dzh_t,
+                            dh_prev.as_mut_slice(),
+                            hsz,
+                        )
+                    },
                 );
                 // ∂L/∂h⟨t−1⟩ = z ⊙ dh′ + ∂L/∂(h·W_hhᵀ) · W_hh
                 gemm_prepacked(
@@ -597,14 +650,19 @@ pub fn gru_backward<T: Scalar>(
                 let gates_t = &cache.gates.as_slice()[t * b * g3..(t + 1) * b * g3];
                 let h_prev = &cache.h.as_slice()[t * bh..(t + 1) * bh];
                 let dz_t = &mut dzx.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
-                gru_before_step_backward_update(
-                    gates_t,
-                    h_prev,
-                    dh.as_slice(),
-                    mask_at(cache.mask.as_deref(), t, b),
-                    dz_t,
-                    dh_prev.as_mut_slice(),
-                    hsz,
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        gru_before_step_backward_update(
+                            gates_t,
+                            h_prev,
+                            dh.as_slice(),
+                            mask_at(cache.mask.as_deref(), t, b),
+                            dz_t,
+                            dh_prev.as_mut_slice(),
+                            hsz,
+                        )
+                    },
                 );
                 // ∂L/∂(Γr ⊙ c) = ∂L/∂a_n · W_hn
                 let dz_view = MatRef::new(dz_t, b, g3, g3);
@@ -616,13 +674,18 @@ pub fn gru_backward<T: Scalar>(
                     T::ZERO,
                     drh.view_mut(),
                 );
-                gru_before_step_backward_reset(
-                    gates_t,
-                    h_prev,
-                    drh.as_slice(),
-                    dz_t,
-                    dh_prev.as_mut_slice(),
-                    hsz,
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        gru_before_step_backward_reset(
+                            gates_t,
+                            h_prev,
+                            drh.as_slice(),
+                            dz_t,
+                            dh_prev.as_mut_slice(),
+                            hsz,
+                        )
+                    },
                 );
                 let dz_view = MatRef::new(dz_t, b, g3, g3);
                 gemm_prepacked(

@@ -18,12 +18,14 @@ use super::sequence::{
     mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellParams, State};
+use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
 
 /// The fused non-linearities of one step, over a whole (B, 4H) gate block.
 ///
 /// On entry `gates` holds the pre-activations z; on exit it holds
 /// [Γu | Γf | c̃ | Γo]. Writes c⟨t⟩ and a⟨t⟩ (each (B, H)).
+#[inline(always)]
 fn lstm_step_forward<T: Scalar>(
     gates: &mut [T],
     c_prev: &[T],
@@ -61,6 +63,7 @@ fn lstm_step_forward<T: Scalar>(
 /// Writes `dz`: ∂L/∂z (B, 4H), the gradient of the pre-activations, and
 /// `direct`: the part of ∂L/∂a⟨t−1⟩ that bypasses W_hh (0, except for padded
 /// rows, which did not step: there dz = 0 and dh, dc pass through whole).
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn lstm_step_backward<T: Scalar>(
     gates: &[T],
@@ -157,12 +160,17 @@ pub fn lstm_cell_forward<T: Scalar>(
     let c_prev = c_prev.to_matrix();
     let mut c = Matrix::zeros(b, hsz);
     let mut h = Matrix::zeros(b, hsz);
-    lstm_step_forward(
-        gates.as_mut_slice(),
-        c_prev.as_slice(),
-        c.as_mut_slice(),
-        h.as_mut_slice(),
-        hsz,
+    vectorized(
+        #[inline(always)]
+        || {
+            lstm_step_forward(
+                gates.as_mut_slice(),
+                c_prev.as_slice(),
+                c.as_mut_slice(),
+                h.as_mut_slice(),
+                hsz,
+            )
+        },
     );
     let cache = LstmCellCache {
         x: x.to_matrix(),
@@ -191,16 +199,21 @@ pub fn lstm_cell_backward<T: Scalar>(
     let mut dc_prev = dc.to_matrix();
     let dh = dh.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
-    lstm_step_backward(
-        cache.gates.as_slice(),
-        cache.c_prev.as_slice(),
-        cache.c.as_slice(),
-        dh.as_slice(),
-        None,
-        dc_prev.as_mut_slice(),
-        dz.as_mut_slice(),
-        dh_prev.as_mut_slice(),
-        hsz,
+    vectorized(
+        #[inline(always)]
+        || {
+            lstm_step_backward(
+                cache.gates.as_slice(),
+                cache.c_prev.as_slice(),
+                cache.c.as_slice(),
+                dh.as_slice(),
+                None,
+                dc_prev.as_mut_slice(),
+                dz.as_mut_slice(),
+                dh_prev.as_mut_slice(),
+                hsz,
+            )
+        },
     );
     let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
@@ -285,7 +298,10 @@ pub fn lstm_forward<T: Scalar>(
         );
         add_bias(z, &p.bias_hh);
         let (c_prev, c_next) = split_steps(c.as_mut_slice(), t, b * hsz);
-        lstm_step_forward(z, c_prev, c_next, h_next, hsz);
+        vectorized(
+            #[inline(always)]
+            || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
+        );
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
         carry_padded_rows(mask_at(mask, t, b), c_prev, c_next, hsz);
     }
@@ -327,16 +343,21 @@ pub fn lstm_backward<T: Scalar>(
         let rows = t * b * hsz..(t + 1) * b * hsz;
         let next = (t + 1) * b * hsz..(t + 2) * b * hsz;
         let dz_t = &mut dz.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
-        lstm_step_backward(
-            &cache.gates.as_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz],
-            &cache.c.as_slice()[rows],
-            &cache.c.as_slice()[next],
-            dh.as_slice(),
-            mask_at(cache.mask.as_deref(), t, b),
-            dc.as_mut_slice(),
-            dz_t,
-            dh_prev.as_mut_slice(),
-            hsz,
+        vectorized(
+            #[inline(always)]
+            || {
+                lstm_step_backward(
+                    &cache.gates.as_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz],
+                    &cache.c.as_slice()[rows],
+                    &cache.c.as_slice()[next],
+                    dh.as_slice(),
+                    mask_at(cache.mask.as_deref(), t, b),
+                    dc.as_mut_slice(),
+                    dz_t,
+                    dh_prev.as_mut_slice(),
+                    hsz,
+                )
+            },
         );
         // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z · W_hh
         gemm_prepacked(

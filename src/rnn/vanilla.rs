@@ -16,6 +16,7 @@ use super::sequence::{
     mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, State};
+use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
 use crate::nn::Activation;
 
@@ -30,6 +31,7 @@ fn activation<T>(p: &CellParams<T>) -> Activation {
 }
 
 /// The fused non-linearity of one step: `z` (B, H) becomes a⟨t⟩ = g(z) in `h`.
+#[inline(always)]
 fn rnn_step_forward<T: Scalar>(g: Activation, z: &[T], h: &mut [T]) {
     for (hj, &zj) in h.iter_mut().zip(z) {
         *hj = g.apply(zj);
@@ -40,6 +42,7 @@ fn rnn_step_forward<T: Scalar>(g: Activation, z: &[T], h: &mut [T]) {
 /// written in terms of a = g(z). All (B, H). Padded rows (mask 0) did not
 /// step: their ∂L/∂z is 0 and ∂L/∂a passes whole into `direct` (the part of
 /// ∂L/∂a⟨t−1⟩ that bypasses W_hh; 0 for real rows).
+#[inline(always)]
 fn rnn_step_backward<T: Scalar>(
     g: Activation,
     h: &[T],
@@ -104,7 +107,10 @@ pub fn rnn_cell_forward<T: Scalar>(
     );
     add_bias(z.as_mut_slice(), &p.bias_hh);
     let mut h = Matrix::zeros(b, hsz);
-    rnn_step_forward(activation(p), z.as_slice(), h.as_mut_slice());
+    vectorized(
+        #[inline(always)]
+        || rnn_step_forward(activation(p), z.as_slice(), h.as_mut_slice()),
+    );
     let cache = RnnCellCache {
         x: x.to_matrix(),
         h_prev: h_prev.to_matrix(),
@@ -124,14 +130,19 @@ pub fn rnn_cell_backward<T: Scalar>(
     let (b, hsz) = cache.h.shape();
     let mut dz = Matrix::zeros(b, hsz);
     let mut dh_prev = Matrix::zeros(b, hsz);
-    rnn_step_backward(
-        activation(p),
-        cache.h.as_slice(),
-        dh.to_matrix().as_slice(),
-        None,
-        dz.as_mut_slice(),
-        dh_prev.as_mut_slice(),
-        hsz,
+    vectorized(
+        #[inline(always)]
+        || {
+            rnn_step_backward(
+                activation(p),
+                cache.h.as_slice(),
+                dh.to_matrix().as_slice(),
+                None,
+                dz.as_mut_slice(),
+                dh_prev.as_mut_slice(),
+                hsz,
+            )
+        },
     );
     let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
@@ -201,7 +212,10 @@ pub fn rnn_forward<T: Scalar>(
             MatMut::from_slice(zt, b, hsz),
         );
         add_bias(zt, &p.bias_hh);
-        rnn_step_forward(g, zt, h_next);
+        vectorized(
+            #[inline(always)]
+            || rnn_step_forward(g, zt, h_next),
+        );
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
     }
     RnnCache {
@@ -234,14 +248,19 @@ pub fn rnn_backward<T: Scalar>(
     for t in (0..steps).rev() {
         add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
         let dz_t = &mut dz.as_mut_slice()[t * b * hsz..(t + 1) * b * hsz];
-        rnn_step_backward(
-            g,
-            &cache.h.as_slice()[(t + 1) * b * hsz..(t + 2) * b * hsz],
-            dh.as_slice(),
-            mask_at(cache.mask.as_deref(), t, b),
-            dz_t,
-            dh_prev.as_mut_slice(),
-            hsz,
+        vectorized(
+            #[inline(always)]
+            || {
+                rnn_step_backward(
+                    g,
+                    &cache.h.as_slice()[(t + 1) * b * hsz..(t + 2) * b * hsz],
+                    dh.as_slice(),
+                    mask_at(cache.mask.as_deref(), t, b),
+                    dz_t,
+                    dh_prev.as_mut_slice(),
+                    hsz,
+                )
+            },
         );
         // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z⟨t⟩ · W_hh
         gemm_prepacked(
