@@ -20,6 +20,8 @@
 //!   checkpoints, resuming), sampling and evaluation.
 //! - [`tasks`]: generated learning tasks (future context, long-range agreement,
 //!   negation, date normalisation) and the training loops that learn them.
+//! - [`experiments`]: vanishing and exploding gradients, measured on the
+//!   agreement task and drawn (topic 8).
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -33,6 +35,7 @@
 pub mod checks;
 pub mod cli;
 pub mod error;
+pub mod experiments;
 pub mod fixtures;
 pub mod gradcheck;
 pub mod io;

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod data;
 pub mod demo;
 pub mod eval;
+pub mod experiment;
 pub mod gradcheck;
 pub mod progress;
 pub mod sample;
@@ -34,6 +35,7 @@ commands:
   eval           loss, perplexity and bits/char of a language model on a text
   demo TASK      train a generated task and show predictions: ner (BRNN),
                  agreement (long memory), sentiment (negation), dates (seq2seq)
+  experiment X   vanishing / exploding gradients, measured and drawn as SVG
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -70,6 +72,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "train" => train::run(rest),
         "sample" => sample::run(rest),
         "eval" => eval::run(rest),
+        "experiment" => experiment::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
