@@ -41,16 +41,25 @@
 //! denominator is used, ‖∂L/∂h⟨T⟩‖ (the loss reads h⟨T⟩ only, so
 //! ∂L/∂c⟨T⟩ with h⟨T⟩ held fixed is 0).
 //!
-//! **Exploding** ([`exploding`]). A vanilla (tanh) RNN whose recurrent
-//! weights W_aa start with spectral radius well above 1 (PyTorch's
-//! initialisation scaled up) is trained with plain SGD on the same task,
-//! three times from the same initial weights and with the same minibatches:
-//! without clipping, with the course's `clip` (every gradient element into
-//! [−x, x]), and with clipping by global norm (Pascanu et al. 2013). We
-//! record the global gradient norm before clipping and the loss at every
-//! step. A run that meets a loss, gradient or weight that is NaN or
-//! infinite, or a loss above [`BLOWUP_LOSS`], stops there cleanly and
+//! **Exploding** ([`exploding`]). A vanilla RNN whose recurrent weights W_aa
+//! start with spectral radius well above 1 (PyTorch's initialisation scaled
+//! up to ρ = 3) is trained with plain SGD on the agreement task cut to
+//! clauses of 3 to 5 words (T = 8 to 10, short enough for a vanilla RNN to
+//! learn), three times from the same initial weights and with the same
+//! minibatches: without clipping, with the course's `clip` (every gradient
+//! element into [−x, x]), and with clipping by global norm (Pascanu et al.
+//! 2013). We record the global gradient norm before clipping and the loss
+//! at every step. A run that meets a loss, gradient or weight that is NaN
+//! or infinite, or a loss above [`BLOWUP_LOSS`], stops there cleanly and
 //! records the step as its divergence.
+//!
+//! The cell is the seed's a⟨t⟩ = g(W_aa a⟨t−1⟩ + W_ax x⟨t⟩ + b_a) with
+//! g = ReLU by default. With ReLU nothing bounds the activations, so an
+//! oversized step makes the next forward pass (and its gradient) grow by
+//! orders of magnitude until they overflow: the textbook divergence. With
+//! g = tanh (`--cell rnn`) the activations stay in [−1, 1]; at these
+//! settings its gradient starts at a few units instead of about 10³ and
+//! all three runs train (checked while choosing the defaults).
 
 use crate::linalg::Matrix;
 use crate::models::{Classifier, InputLayer, Parameters, SeqBatch};
@@ -506,8 +515,10 @@ impl VanishingResult {
 // ---------------------------------------------------------------------------
 // Exploding gradients.
 
-/// A loss above this (nats; chance is ln 2 ≈ 0.69) counts as a blow-up: the
-/// run stops there as diverged even if every number is still finite.
+/// A mean loss above this many nats counts as a blow-up (chance is
+/// ln 2 ≈ 0.69; a model whose logits are off by a million has nothing left
+/// to learn from): the run stops there as diverged even if every number is
+/// still finite, before the next step overflows.
 pub const BLOWUP_LOSS: f64 = 1e6;
 
 /// How a run clips its gradients.
@@ -558,7 +569,13 @@ pub struct ExplodingConfig {
 }
 
 impl ExplodingConfig {
-    /// The defaults of `seqmodels experiment exploding`.
+    /// The defaults of `seqmodels experiment exploding`: a ReLU RNN of 32
+    /// units, ρ(W_aa) = 3, SGD with lr 0.05, 300 steps of 32 sentences with
+    /// clauses of at most 5 words, clipping at 1 (by value) and 5 (by norm).
+    /// Chosen by trying a few settings; with these, on seeds 1–10, the
+    /// unclipped run diverged on 9 (at step 2 or 3; on seed 10 its gradient
+    /// started at 48 and it trained) and both clipped runs reached held-out
+    /// accuracy 1.000 on all 10.
     pub fn new(seed: u64) -> ExplodingConfig {
         ExplodingConfig {
             seed,

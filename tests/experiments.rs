@@ -82,7 +82,8 @@ fn state_gradient_matches_central_differences() {
         }
         // a⟨t⟩ from the prefix, then the suffix from a⟨t⟩: the loss of the
         // whole sentence, whatever t (the same operations in the same order,
-        // so the same bits; a split one token off changes it by ~1e-5 or more).
+        // so the same bits; a split one token off reads one token less or
+        // twice, and the test fails).
         let full = loss_from_state(&m, &seqs, &labels, 0, &state_at(&m, &seqs, 0));
         for t in 1..=steps {
             let split = loss_from_state(&m, &seqs, &labels, t, &state_at(&m, &seqs, t));

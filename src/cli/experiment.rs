@@ -18,7 +18,8 @@ const HELP: &str = "\
 seqmodels experiment vanishing --out grad.svg [--seed S] [--steps N] [--probes B]
                                [--cells rnn,gru,lstm] [--threads N]
 seqmodels experiment exploding --out explode.svg [--seed S] [--steps N] [--radius R]
-                               [--lr X] [--clip-value X] [--clip-norm X] [--threads N]
+                               [--lr X] [--clip-value X] [--clip-norm X] [--cell C]
+                               [--threads N]
 
 vanishing  For sentences of the long-range agreement task (\"the cat , which …
            , [was]\") with 30-word clauses (T = 35 tokens), measures the mean
@@ -31,17 +32,20 @@ vanishing  For sentences of the long-range agreement task (\"the cat , which …
   --cells LIST   comma-separated cells (default rnn,gru,lstm; also rnn-relu,
                  gru-course)
 
-exploding  Trains a tanh RNN on the agreement task with plain SGD, its
-           recurrent weights W_aa scaled to spectral radius R, three times from
-           the same start: no clipping, clipping by value, clipping by global
-           norm. Plots the gradient norm (before clipping) and the loss per
-           step, and reports where the unclipped run diverges (a NaN or
-           infinite loss, gradient or weight, or a loss above 100).
+exploding  Trains a vanilla RNN (g = ReLU) with plain SGD on the agreement task
+           with clauses of 3 to 5 words, its recurrent weights W_aa scaled to
+           spectral radius R, three times from the same start: no clipping,
+           clipping by value, clipping by global norm. Plots the gradient norm
+           (before clipping) and the loss per step, and reports where the
+           unclipped run diverges (a NaN or infinite loss, gradient or
+           weight, or a loss above 1e6 nats).
   --steps N        training steps (default 300)
   --radius R       spectral radius of W_aa at the start (default 3)
   --lr X           SGD learning rate (default 0.1)
   --clip-value X   clip each gradient element to [−X, X] (default 1)
   --clip-norm X    rescale the gradient to global norm ≤ X (default 5)
+  --cell C         rnn-relu (default) or rnn (tanh: its activations stay in
+                   [−1, 1], and at the defaults its gradient stays small)
 
 both
   --out FILE     the SVG to write (required)
@@ -74,6 +78,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let lr: Option<f64> = a.value("--lr")?;
     let clip_value: Option<f64> = a.value("--clip-value")?;
     let clip_norm: Option<f64> = a.value("--clip-norm")?;
+    let cell: Option<String> = a.value("--cell")?;
     let names = a.positional();
     a.finish()?;
     let which = match names.as_slice() {
@@ -93,6 +98,16 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let out = out.ok_or_else(|| {
         cli_err!("experiment: --out FILE.svg is required (see `seqmodels experiment --help`)")
     })?;
+    // Fail before the work, not after it.
+    if let Some(dir) = std::path::Path::new(&out)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(cli_err!(
+            "experiment: --out {out}: the folder {} does not exist",
+            dir.display()
+        ));
+    }
     if let Some(s) = steps {
         if !(1..=MAX_STEPS).contains(&s) {
             return Err(cli_err!(
@@ -124,6 +139,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
                 ("--lr", lr.is_some()),
                 ("--clip-value", clip_value.is_some()),
                 ("--clip-norm", clip_norm.is_some()),
+                ("--cell", cell.is_some()),
             ] {
                 only(flag, given, "exploding")?;
             }
@@ -150,6 +166,17 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
             let mut cfg = ExplodingConfig::new(seed);
             if let Some(s) = steps {
                 cfg.steps = s;
+            }
+            if let Some(name) = cell {
+                cfg.cell = match name.as_str() {
+                    "rnn" | "rnn-relu" => CellKind::parse(&name)?,
+                    other => {
+                        return Err(cli_err!(
+                            "experiment: --cell {other:?}: expected rnn or rnn-relu (the \
+                             experiment trains a vanilla RNN)"
+                        ))
+                    }
+                };
             }
             for (flag, value, slot) in [
                 ("--radius", radius, &mut cfg.radius),
