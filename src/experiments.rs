@@ -68,6 +68,7 @@ use crate::nn::{
     Linear,
 };
 use crate::optim::{clip_by_global_norm, clip_by_value, global_norm, OptimKind, Optimizer};
+use crate::plot::axis::finite_range;
 use crate::plot::LineChart;
 use crate::rng::Rng;
 use crate::rnn::{CellKind, State};
@@ -134,11 +135,7 @@ fn heldout_accuracy(model: &Classifier<F>, data: &AgreementData) -> f64 {
 
 /// `n` sentences (and labels) with a clause of exactly `clause` words, drawn
 /// from the task's generator.
-pub fn probe_sentences(
-    rng: &mut Rng,
-    n: usize,
-    clause: usize,
-) -> (Vec<Vec<usize>>, Vec<usize>) {
+pub fn probe_sentences(rng: &mut Rng, n: usize, clause: usize) -> (Vec<Vec<usize>>, Vec<usize>) {
     let vocab = agreement::vocab();
     let (mut seqs, mut labels) = (Vec::with_capacity(n), Vec::with_capacity(n));
     while seqs.len() < n {
@@ -167,7 +164,12 @@ fn row_norms(m: &Matrix<F>) -> Vec<f64> {
 /// Checks what the gradient functions below need: a one-layer
 /// unidirectional classifier, B ≥ 1 sequences of one length T ≥ 1, one
 /// label each, and t ≤ T. Returns (B, T).
-fn probe_shape(model: &Classifier<F>, seqs: &[Vec<usize>], labels: &[usize], t: usize) -> (usize, usize) {
+fn probe_shape(
+    model: &Classifier<F>,
+    seqs: &[Vec<usize>],
+    labels: &[usize],
+    t: usize,
+) -> (usize, usize) {
     let rnn = &model.encoder.rnn;
     assert!(
         rnn.num_layers == 1 && !rnn.bidirectional,
@@ -245,7 +247,13 @@ pub fn state_gradient(
         softmax_cross_entropy_backward(&probs, labels, None, 1.0 / b as F, dz.view_mut());
         let mut dh = Matrix::zeros(b, hsz);
         let mut head_grads = Linear::zeros(hsz, model.head.outputs());
-        linear_backward(&model.head, state.h.view(), dz.view(), &mut head_grads, Some(dh.view_mut()));
+        linear_backward(
+            &model.head,
+            state.h.view(),
+            dz.view(),
+            &mut head_grads,
+            Some(dh.view_mut()),
+        );
         let c = state.c.as_ref().map(|c| Matrix::zeros(c.rows(), c.cols()));
         return State { h: dh, c };
     }
@@ -253,7 +261,10 @@ pub fn state_gradient(
     let batch = SeqBatch::from_sequences(&suffix, 0);
     let cache = model.forward(&batch, Some(std::slice::from_ref(&state)));
     let mut grads = model.zeros_like();
-    model.backward(&batch, &cache, labels, &mut grads).d_states0.remove(0)
+    model
+        .backward(&batch, &cache, labels, &mut grads)
+        .d_states0
+        .remove(0)
 }
 
 /// Mean over the batch of ‖∂L_b/∂a_b⟨T−d⟩‖ for d = 0 … T, where L_b is
@@ -418,7 +429,11 @@ impl VanishingResult {
         }
         s.push('\n');
         for (a, b) in &self.profiles {
-            let states: &[&str] = if a.c.is_some() { &["a = h", "c"] } else { &["a = h"] };
+            let states: &[&str] = if a.c.is_some() {
+                &["a = h", "c"]
+            } else {
+                &["a = h"]
+            };
             for &state in states {
                 for p in [a, b] {
                     let when = if p.steps == 0 { "init" } else { "trained" };
@@ -449,12 +464,12 @@ impl VanishingResult {
     /// ‖∂L/∂a⟨T−d⟩‖ / ‖∂L/∂a⟨T⟩‖ against d on a shared log axis, one line per
     /// model (and the LSTM's memory cell).
     pub fn charts(&self) -> Vec<LineChart> {
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
         let series = |p: &GradientProfile| {
             let mut out = vec![(
                 format!("{} a⟨t⟩", p.cell.name().to_uppercase()),
-                (0..p.h.len()).map(|d| (d as f64, p.ratio(d))).collect::<Vec<_>>(),
+                (0..p.h.len())
+                    .map(|d| (d as f64, p.ratio(d)))
+                    .collect::<Vec<_>>(),
             )];
             if let Some(c) = &p.c {
                 // c at d = 0 is 0 by definition (see the module docs): start at d = 1.
@@ -465,28 +480,22 @@ impl VanishingResult {
             }
             out
         };
-        let mut panels = [
+        let trained = self.profiles.first().map_or(0, |p| p.1.steps);
+        let panels: [(String, Vec<(String, Vec<(f64, f64)>)>); 2] = [
             (
                 "at initialisation".to_string(),
-                Vec::<(String, Vec<(f64, f64)>)>::new(),
+                self.profiles.iter().flat_map(|(a, _)| series(a)).collect(),
             ),
-            (String::new(), Vec::new()),
+            (
+                format!("after {trained} training steps"),
+                self.profiles.iter().flat_map(|(_, b)| series(b)).collect(),
+            ),
         ];
-        for (a, b) in &self.profiles {
-            panels[0].1.extend(series(a));
-            panels[1].0 = format!("after {} training steps", b.steps);
-            panels[1].1.extend(series(b));
-        }
-        for (_, ss) in &panels {
-            for (_, pts) in ss {
-                for &(_, y) in pts {
-                    if y.is_finite() && y > 0.0 {
-                        lo = lo.min(y);
-                        hi = hi.max(y);
-                    }
-                }
-            }
-        }
+        // One y range for both panels, so they can be compared by eye.
+        let ys = panels
+            .iter()
+            .flat_map(|(_, ss)| ss.iter().flat_map(|(_, pts)| pts.iter().map(|p| p.1)));
+        let range = finite_range(ys, true);
         panels
             .iter()
             .map(|(when, ss)| {
@@ -500,7 +509,7 @@ impl VanishingResult {
                     )
                     .log_y(true)
                     .size(600.0, 440.0);
-                if lo <= hi {
+                if let Some((lo, hi)) = range {
                     c = c.y_range(lo, hi);
                 }
                 for (name, pts) in ss {
@@ -651,7 +660,10 @@ pub fn spectral_radius(w: &Matrix<F>, iters: usize, rng: &mut Rng) -> f64 {
 /// same initial weights with the same minibatches.
 pub fn exploding(cfg: &ExplodingConfig) -> Result<ExplodingResult> {
     if !(cfg.radius.is_finite() && cfg.radius > 0.0) {
-        return Err(err!("the spectral radius must be positive, got {}", cfg.radius));
+        return Err(err!(
+            "the spectral radius must be positive, got {}",
+            cfg.radius
+        ));
     }
     if !(cfg.lr.is_finite() && cfg.lr > 0.0) {
         return Err(err!("the learning rate must be positive, got {}", cfg.lr));
@@ -796,7 +808,11 @@ fn exploding_run(
             }
         }
         opt.step(&mut model.tensors_mut(), &grads.tensors());
-        if model.tensors().iter().any(|t| t.iter().any(|v| !v.is_finite())) {
+        if model
+            .tensors()
+            .iter()
+            .any(|t| t.iter().any(|v| !v.is_finite()))
+        {
             run.diverged = Some((step, "the update made a weight overflow".to_string()));
             return run;
         }

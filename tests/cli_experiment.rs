@@ -63,7 +63,10 @@ fn legends(svg: &str) -> Vec<String> {
 fn fails_with(args: &[&str], needle: &str) {
     let (code, _, err) = seqmodels(args);
     assert_eq!(code, 1, "{args:?}: {err}");
-    assert!(err.contains("error: ") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("error: ") && !err.contains("panicked"),
+        "{err}"
+    );
     assert!(err.contains(needle), "{args:?}: {needle:?} not in {err:?}");
 }
 
@@ -93,7 +96,10 @@ fn exploding_writes_the_same_svg_for_the_same_seed() {
     assert_eq!(svg.matches("<path").count(), 6);
     let names = legends(&svg);
     assert_eq!(names.len(), 6, "{names:?}");
-    assert!(names[0].starts_with("no clipping (diverged at step"), "{names:?}");
+    assert!(
+        names[0].starts_with("no clipping (diverged at step"),
+        "{names:?}"
+    );
     assert_eq!(names[1], "clip by value 1");
     assert_eq!(names[2], "clip by norm 5");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -117,7 +123,11 @@ fn vanishing_prints_ratios_and_plots_each_model() {
     ]);
     assert_eq!(code, 0, "{err}");
     println!("{out}");
-    for row in ["rnn    a = h init", "gru    a = h trained", "lstm   c     init"] {
+    for row in [
+        "rnn    a = h init",
+        "gru    a = h trained",
+        "lstm   c     init",
+    ] {
         assert!(out.contains(row), "{row:?} not in\n{out}");
     }
     assert!(out.contains("d = 1") && out.contains("d = 10") && out.contains("d = 30"));
@@ -126,7 +136,10 @@ fn vanishing_prints_ratios_and_plots_each_model() {
     // Two panels, four lines each: RNN, GRU, LSTM a⟨t⟩, LSTM c⟨t⟩.
     assert_eq!(svg.matches("<path").count(), 8);
     let names = legends(&svg);
-    assert_eq!(names[..4], ["RNN a⟨t⟩", "GRU a⟨t⟩", "LSTM a⟨t⟩", "LSTM c⟨t⟩"]);
+    assert_eq!(
+        names[..4],
+        ["RNN a⟨t⟩", "GRU a⟨t⟩", "LSTM a⟨t⟩", "LSTM c⟨t⟩"]
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -136,18 +149,86 @@ fn experiment_flags_are_checked() {
     assert_eq!(code, 0);
     assert!(out.contains("experiment vanishing") && out.contains("experiment exploding"));
     fails_with(&["experiment"], "say which experiment");
-    fails_with(&["experiment", "boom", "--out", "x.svg"], "unknown experiment \"boom\"");
+    fails_with(
+        &["experiment", "boom", "--out", "x.svg"],
+        "unknown experiment \"boom\"",
+    );
     fails_with(&["experiment", "vanishing"], "--out FILE.svg is required");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--radius", "-2"], "--radius");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--lr", "nan"], "--lr");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--steps", "0"], "--steps");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--probes", "3"], "--probes belongs");
-    fails_with(&["experiment", "vanishing", "--out", "x.svg", "--clip-norm", "3"], "--clip-norm belongs");
-    fails_with(&["experiment", "vanishing", "--out", "x.svg", "--cells", "rnn,lsmt"], "lsmt");
-    fails_with(&["experiment", "vanishing", "--out", "x.svg", "--cells", "rnn,rnn"], "twice");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--cell", "lstm"], "expected rnn or rnn-relu");
-    fails_with(&["experiment", "vanishing", "--out", "x.svg", "--cell", "rnn"], "--cell belongs");
-    fails_with(&["experiment", "exploding", "--out", "x.svg", "--bogus"], "--bogus");
+    fails_with(
+        &[
+            "experiment",
+            "exploding",
+            "--out",
+            "x.svg",
+            "--radius",
+            "-2",
+        ],
+        "--radius",
+    );
+    fails_with(
+        &["experiment", "exploding", "--out", "x.svg", "--lr", "nan"],
+        "--lr",
+    );
+    fails_with(
+        &["experiment", "exploding", "--out", "x.svg", "--steps", "0"],
+        "--steps",
+    );
+    fails_with(
+        &["experiment", "exploding", "--out", "x.svg", "--probes", "3"],
+        "--probes belongs",
+    );
+    fails_with(
+        &[
+            "experiment",
+            "vanishing",
+            "--out",
+            "x.svg",
+            "--clip-norm",
+            "3",
+        ],
+        "--clip-norm belongs",
+    );
+    fails_with(
+        &[
+            "experiment",
+            "vanishing",
+            "--out",
+            "x.svg",
+            "--cells",
+            "rnn,lsmt",
+        ],
+        "lsmt",
+    );
+    fails_with(
+        &[
+            "experiment",
+            "vanishing",
+            "--out",
+            "x.svg",
+            "--cells",
+            "rnn,rnn",
+        ],
+        "twice",
+    );
+    fails_with(
+        &[
+            "experiment",
+            "exploding",
+            "--out",
+            "x.svg",
+            "--cell",
+            "lstm",
+        ],
+        "expected rnn or rnn-relu",
+    );
+    fails_with(
+        &["experiment", "vanishing", "--out", "x.svg", "--cell", "rnn"],
+        "--cell belongs",
+    );
+    fails_with(
+        &["experiment", "exploding", "--out", "x.svg", "--bogus"],
+        "--bogus",
+    );
     fails_with(
         &["experiment", "vanishing", "--out", "/nonexistent-dir/x.svg"],
         "the folder /nonexistent-dir does not exist",
@@ -161,8 +242,19 @@ fn train_plot_writes_both_loss_curves() {
     let ckpt = dir.join("m.safetensors");
     let data = format!("{}/data/names.txt", env!("CARGO_MANIFEST_DIR"));
     let (code, out, err) = seqmodels(&[
-        "train", "--data", &data, "--hidden", "16", "--embed-dim", "8", "--steps", "40",
-        "--out", ckpt.to_str().unwrap(), "--plot", p.to_str().unwrap(),
+        "train",
+        "--data",
+        &data,
+        "--hidden",
+        "16",
+        "--embed-dim",
+        "8",
+        "--steps",
+        "40",
+        "--out",
+        ckpt.to_str().unwrap(),
+        "--plot",
+        p.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("loss curves:"), "{out}");
@@ -178,7 +270,15 @@ fn train_plot_writes_both_loss_curves() {
     assert_eq!(points(paths[1]), 21);
     // A missing folder is reported before training.
     fails_with(
-        &["train", "--data", &data, "--steps", "1", "--plot", "/nonexistent-dir/l.svg"],
+        &[
+            "train",
+            "--data",
+            &data,
+            "--steps",
+            "1",
+            "--plot",
+            "/nonexistent-dir/l.svg",
+        ],
         "/nonexistent-dir",
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -4,8 +4,8 @@
 //! `cargo test --release --test experiments -- --nocapture` to see the figures.
 
 use seqmodels::experiments::{
-    exploding, gradient_by_distance, loss_from_state, probe_sentences, spectral_radius,
-    state_at, state_gradient, vanishing, ExplodingConfig, VanishingConfig, RATIO_DISTANCES,
+    exploding, gradient_by_distance, loss_from_state, probe_sentences, spectral_radius, state_at,
+    state_gradient, vanishing, ExplodingConfig, VanishingConfig, RATIO_DISTANCES,
 };
 use seqmodels::linalg::Matrix;
 use seqmodels::models::{Classifier, InputLayer};
@@ -59,9 +59,12 @@ fn state_gradient_matches_central_differences() {
         for d in distances {
             let t = steps - d;
             let g = state_gradient(&m, &seqs, &labels, t);
-            let norm =
-                (g.h.norm_sq() + g.c.as_ref().map_or(0.0, |c| c.norm_sq())).sqrt();
-            assert!(norm > 1e-4, "{} d={d}: gradient {norm:e} too small to check", kind.name());
+            let norm = (g.h.norm_sq() + g.c.as_ref().map_or(0.0, |c| c.norm_sq())).sqrt();
+            assert!(
+                norm > 1e-4,
+                "{} d={d}: gradient {norm:e} too small to check",
+                kind.name()
+            );
             let mut v = g.clone();
             v.h.scale((1.0 / norm) as f32);
             if let Some(c) = &mut v.c {
@@ -139,7 +142,7 @@ fn rnn_gradient_vanishes_faster_than_lstm() {
     // Training made the LSTM learn the task and left the RNN at chance.
     assert!(lstm.1.accuracy > 0.95, "LSTM accuracy {}", lstm.1.accuracy);
     assert!(rnn.1.accuracy < 0.6, "RNN accuracy {}", rnn.1.accuracy);
-    // Two panels, four lines each (RNN a, LSTM a, LSTM c).
+    // Two panels, three lines each (RNN a, LSTM a, LSTM c).
     let charts = r.charts();
     assert_eq!(charts.len(), 2);
     assert!(charts.iter().all(|c| c.series.len() == 3 && c.log_y));
@@ -183,7 +186,10 @@ fn unclipped_run_diverges_clipped_runs_learn() {
         assert_eq!(run.losses[0].to_bits(), none.losses[0].to_bits());
         assert_eq!(run.grad_norms[0].to_bits(), none.grad_norms[0].to_bits());
     }
-    let (step, why) = none.diverged.clone().expect("the unclipped run should diverge");
+    let (step, why) = none
+        .diverged
+        .clone()
+        .expect("the unclipped run should diverge");
     println!("unclipped: diverged at step {step} ({why})");
     assert!(step <= 20, "diverged only at step {step}");
     let largest = none.grad_norms.iter().cloned().fold(0.0, f64::max);
@@ -193,17 +199,32 @@ fn unclipped_run_diverges_clipped_runs_learn() {
         none.grad_norms[0]
     );
     for run in &r.runs[1..] {
-        assert!(run.diverged.is_none(), "{}: {:?}", run.clipping.name(), run.diverged);
+        assert!(
+            run.diverged.is_none(),
+            "{}: {:?}",
+            run.clipping.name(),
+            run.diverged
+        );
         assert_eq!(run.losses.len(), cfg.steps);
-        assert!(run.losses.iter().chain(&run.grad_norms).all(|x| x.is_finite()));
+        assert!(run
+            .losses
+            .iter()
+            .chain(&run.grad_norms)
+            .all(|x| x.is_finite()));
         let acc = run.accuracy.unwrap();
-        assert!(acc >= 0.95, "{}: held-out accuracy {acc}", run.clipping.name());
+        assert!(
+            acc >= 0.95,
+            "{}: held-out accuracy {acc}",
+            run.clipping.name()
+        );
     }
     // The chart: two panels, three lines each, the unclipped one ending at
     // its divergence and saying so.
     let charts = r.charts();
     assert_eq!(charts.len(), 2);
-    assert!(charts[0].series[0].name.contains(&format!("diverged at step {step}")));
+    assert!(charts[0].series[0]
+        .name
+        .contains(&format!("diverged at step {step}")));
     assert_eq!(charts[0].series[0].points.len(), none.grad_norms.len());
     // Same seed, same figures.
     assert_eq!(exploding(&cfg).unwrap(), r);

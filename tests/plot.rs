@@ -283,7 +283,9 @@ fn save_reports_the_path_on_error() {
 
 #[test]
 fn fixed_y_range_overrides_the_data() {
-    let mut c = LineChart::new("shared scale").log_y(true).y_range(1e-6, 1.0);
+    let mut c = LineChart::new("shared scale")
+        .log_y(true)
+        .y_range(1e-6, 1.0);
     c.add_series_y("a", &[1.0, 0.1, 0.01]);
     let svg = c.to_svg();
     check_well_formed(&svg);
@@ -308,7 +310,11 @@ fn chart_grid_nests_each_chart_in_its_cell() {
     assert_eq!(count(&svg, "<path"), 4);
     assert_eq!(count(&svg, "<?xml"), 1);
     // Two columns of 400 × 250 cells, two rows.
-    assert!(svg.contains("width=\"800.00\" height=\"500.00\""), "{}", &svg[..200]);
+    assert!(
+        svg.contains("width=\"800.00\" height=\"500.00\""),
+        "{}",
+        &svg[..200]
+    );
     assert!(svg.contains("<svg x=\"400.00\" y=\"0.00\""));
     assert!(svg.contains("<svg x=\"0.00\" y=\"250.00\""));
     assert!(svg.contains("left &lt;a&gt;"));

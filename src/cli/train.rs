@@ -17,8 +17,8 @@ use crate::io::json::{object, Json};
 use crate::linalg::pool;
 use crate::lm::{Checkpoint, Clip, EvalReport, LanguageModel, LmConfig, SampleOptions, Trainer};
 use crate::models::{Parameters, Sampling};
-use crate::plot::LineChart;
 use crate::optim::OptimKind;
+use crate::plot::LineChart;
 use crate::rng::Rng;
 use crate::rnn::CellKind;
 use crate::text::corpus::read_text;
@@ -80,8 +80,8 @@ output
   --json            end with one JSON line of figures (steps/s, loss, held-out)
   --plot FILE       write the loss curves as an SVG line chart: the training
                     loss per step, smoothed as on the progress bar, and the
-                    held-out loss at the start, at 20 evenly spaced steps and
-                    at the end (also written if training diverges)
+                    held-out loss at the start, every ⌈S/20⌉ steps and at
+                    the end (also written, up to there, if training diverges)
 
 The progress bar (stderr) shows the step, the smoothed loss, tokens/s and the
 time left. A NaN or infinite loss stops training with an error naming the

@@ -194,7 +194,11 @@ pub fn chart_grid(charts: &[LineChart], columns: usize) -> String {
         let doc = c.to_svg();
         // Drop the XML declaration and place the chart's root element.
         let body = doc.split_once('\n').map_or(doc.as_str(), |(_, rest)| rest);
-        let body = body.replacen("<svg ", &format!("<svg x=\"{}\" y=\"{}\" ", num(x), num(y)), 1);
+        let body = body.replacen(
+            "<svg ",
+            &format!("<svg x=\"{}\" y=\"{}\" ", num(x), num(y)),
+            1,
+        );
         out.push_str(&body);
     }
     out.push_str("</svg>\n");
