@@ -20,6 +20,8 @@
 //!   checkpoints, resuming), sampling and evaluation.
 //! - [`tasks`]: generated learning tasks (future context, long-range agreement,
 //!   negation, date normalisation) and the training loops that learn them.
+//! - [`embeddings`]: word vectors — E, the neural LM, word2vec, GloVe,
+//!   analogies, evaluation, file formats, debiasing, sentiment transfer.
 //! - [`experiments`]: vanishing and exploding gradients, measured on the
 //!   agreement task and drawn (topic 8).
 //! - [`gradcheck`]: central-difference gradient checks of every element.
@@ -34,6 +36,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod embeddings;
 pub mod error;
 pub mod experiments;
 pub mod fixtures;

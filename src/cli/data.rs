@@ -4,6 +4,8 @@
 //! - `data clusters`: Gaussian clusters with seeded centres (see
 //!   `tsne::gaussian_clusters`), one point per line, label first — the input
 //!   `seqmodels tsne --labels` reads.
+//! - `data analogies`: the generated corpus with known analogies (see
+//!   `embeddings::synthetic`), its questions and word pairs.
 
 use super::args::{Args, CliError};
 use crate::cli_err;
@@ -18,7 +20,14 @@ Writes N points in D dimensions drawn from C Gaussian clusters (unit variance,
 centres drawn with standard deviation --spread, default 1) as a TSV: one point
 per line, the cluster name (c0, c1, …) first, then D numbers written so they
 read back exactly. The same seed gives the same file; the t-SNE tests use the
-same generator (seqmodels::tsne::gaussian_clusters).";
+same generator (seqmodels::tsne::gaussian_clusters).
+
+seqmodels data analogies --out DIR [--sentences N (60000)] [--seed S (7)]
+
+Writes DIR/corpus.txt (one sentence per line: a family word amid 8 context
+words), DIR/questions-words.txt (analogy questions with semantic and gram*
+sections) and DIR/pairs.txt (word pairs scored by shared attributes), from
+seqmodels::embeddings::synthetic — the corpus every embedding method is tested on.";
 
 /// `seqmodels data …`
 pub fn run(argv: Vec<String>) -> Result<(), CliError> {
@@ -32,12 +41,13 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     match what.as_str() {
         "clusters" => clusters(rest),
+        "analogies" => analogies(rest),
         "-h" | "--help" => {
             println!("{HELP}");
             Ok(())
         }
         other => Err(cli_err!(
-            "data: unknown data set {other:?} (expected clusters)"
+            "data: unknown data set {other:?} (expected clusters or analogies)"
         )),
     }
 }
@@ -91,5 +101,29 @@ fn clusters(argv: Vec<String>) -> Result<(), CliError> {
     }
     w.flush().map_err(|e| Error::io(&out, e))?;
     eprintln!("wrote {n} points in {dim} dimensions from {clusters} clusters to {out}");
+    Ok(())
+}
+
+fn analogies(argv: Vec<String>) -> Result<(), CliError> {
+    let mut a = Args::new("data analogies", argv);
+    if a.wants_help() {
+        println!("{HELP}");
+        return Ok(());
+    }
+    let out: String = a.required("--out")?;
+    let sentences: usize = a.value_or(
+        "--sentences",
+        crate::embeddings::synthetic::DEFAULT_SENTENCES,
+    )?;
+    let seed: u64 = a.value_or("--seed", 7)?;
+    a.finish()?;
+    let ds = crate::embeddings::synthetic::write_dataset(&out, sentences, seed)?;
+    eprintln!(
+        "data analogies: wrote {}, {} and {} ({} sentences)",
+        ds.corpus.display(),
+        ds.questions.display(),
+        ds.pairs.display(),
+        ds.sentences
+    );
     Ok(())
 }

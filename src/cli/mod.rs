@@ -5,9 +5,11 @@ pub mod args;
 pub mod bench;
 pub mod data;
 pub mod demo;
+pub mod embed;
 pub mod eval;
 pub mod experiment;
 pub mod gradcheck;
+pub mod import;
 pub mod progress;
 pub mod sample;
 pub mod timing;
@@ -27,6 +29,8 @@ usage: seqmodels <command> [options]    (each command takes --help)
 commands:
   gradcheck      check every backward pass against central differences
   verify FILE..  check against PyTorch golden fixtures (data/fixtures/)
+  import         a PyTorch state_dict (safetensors) into a seqmodels checkpoint
+  logits         next-token logits of a checkpoint on a prompt (JSON)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
@@ -35,6 +39,8 @@ commands:
   eval           loss, perplexity and bits/char of a language model on a text
   demo TASK      train a generated task and show predictions: ner (BRNN),
                  agreement (long memory), sentiment (negation), dates (seq2seq)
+  data analogies write the generated corpus with known analogies (embedding test data)
+  embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
   experiment X   vanishing / exploding gradients, measured and drawn as SVG
 
 environment:
@@ -69,9 +75,12 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "data" => data::run(rest),
         "demo" => demo::run(rest),
         "verify" => verify::run(rest),
+        "import" => import::run_import(rest),
+        "logits" => import::run_logits(rest),
         "train" => train::run(rest),
         "sample" => sample::run(rest),
         "eval" => eval::run(rest),
+        "embed" => embed::run(rest),
         "experiment" => experiment::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

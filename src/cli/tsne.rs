@@ -124,46 +124,80 @@ pub fn run(argv: Vec<String>) -> std::result::Result<(), CliError> {
     }
     let input: String = a.required("--input")?;
     let labels = a.flag("--labels");
-    let defaults = TsneConfig::default();
-    let perplexity: f64 = a.value_or("--perplexity", defaults.perplexity)?;
-    let theta: f64 = a.value_or("--theta", defaults.theta)?;
-    let iterations: usize = a.value_or("--iter", defaults.iterations)?;
-    let exact = a.flag("--exact");
-    let method = a.choice("--method", &["auto", "exact", "barnes-hut"], "auto")?;
-    let seed: u64 = a.value_or("--seed", defaults.seed)?;
-    let threads: usize = a.value_or("--threads", pool::threads())?;
-    let out: String = a.required("--out")?;
-    let coords: Option<String> = a.value("--coords")?;
+    let flags = TsneFlags::parse(&mut a, "tsne")?;
     a.finish()?;
-    if threads == 0 {
-        return Err(cli_err!("tsne: --threads must be at least 1"));
-    }
-    if iterations > 1_000_000 {
-        return Err(cli_err!("tsne: --iter {iterations} is more than 1000000"));
-    }
-    let method = match (exact, method.as_str()) {
-        (true, "auto" | "exact") => Method::Exact,
-        (true, _) => return Err(cli_err!("tsne: --exact contradicts --method {method}")),
-        (false, "exact") => Method::Exact,
-        (false, "barnes-hut") => Method::BarnesHut,
-        _ => Method::Auto,
-    };
-    pool::set_threads(threads);
     let points = read_points(&input, labels)?;
-    let (n, dim) = points.x.shape();
-    let config = TsneConfig {
-        perplexity,
-        theta,
-        iterations,
-        seed,
-        method,
-        threads,
-        ..TsneConfig::default()
-    };
-    config.validate(n).map_err(|e| e.context(&input))?;
+    map_points(&points, &input, &flags)
+}
 
+/// The t-SNE and output flags shared by `seqmodels tsne` and `seqmodels embed tsne`.
+pub struct TsneFlags {
+    /// The t-SNE settings.
+    pub config: TsneConfig,
+    /// Where the SVG goes.
+    pub out: String,
+    /// Where the 2-D coordinates go, if anywhere.
+    pub coords: Option<String>,
+}
+
+impl TsneFlags {
+    /// Reads --perplexity, --theta, --iter, --exact, --method, --seed,
+    /// --threads, --out and --coords; sets the thread count.
+    pub fn parse(a: &mut Args, cmd: &str) -> std::result::Result<TsneFlags, CliError> {
+        let defaults = TsneConfig::default();
+        let perplexity: f64 = a.value_or("--perplexity", defaults.perplexity)?;
+        let theta: f64 = a.value_or("--theta", defaults.theta)?;
+        let iterations: usize = a.value_or("--iter", defaults.iterations)?;
+        let exact = a.flag("--exact");
+        let method = a.choice("--method", &["auto", "exact", "barnes-hut"], "auto")?;
+        let seed: u64 = a.value_or("--seed", defaults.seed)?;
+        let threads: usize = a.value_or("--threads", pool::threads())?;
+        let out: String = a.required("--out")?;
+        let coords: Option<String> = a.value("--coords")?;
+        if threads == 0 {
+            return Err(cli_err!("{cmd}: --threads must be at least 1"));
+        }
+        if iterations > 1_000_000 {
+            return Err(cli_err!("{cmd}: --iter {iterations} is more than 1000000"));
+        }
+        let method = match (exact, method.as_str()) {
+            (true, "auto" | "exact") => Method::Exact,
+            (true, _) => return Err(cli_err!("{cmd}: --exact contradicts --method {method}")),
+            (false, "exact") => Method::Exact,
+            (false, "barnes-hut") => Method::BarnesHut,
+            _ => Method::Auto,
+        };
+        pool::set_threads(threads);
+        let config = TsneConfig {
+            perplexity,
+            theta,
+            iterations,
+            seed,
+            method,
+            threads,
+            ..TsneConfig::default()
+        };
+        Ok(TsneFlags {
+            config,
+            out,
+            coords,
+        })
+    }
+}
+
+/// Maps `points` to 2-D, prints KL every 50 iterations to stderr and the
+/// final JSON line, and writes the plot (and the coordinates). `input` names
+/// the data in errors and in the plot's title.
+pub fn map_points(
+    points: &Points,
+    input: &str,
+    flags: &TsneFlags,
+) -> std::result::Result<(), CliError> {
+    let config = &flags.config;
+    let (n, dim) = points.x.shape();
+    config.validate(n).map_err(|e| e.context(input))?;
     let start = Instant::now();
-    let map = tsne_with_progress(&points.x, &config, &mut |p| {
+    let map = tsne_with_progress(&points.x, config, &mut |p| {
         eprintln!(
             "iteration {:>5}: KL {:.6}{}",
             p.iteration,
@@ -175,24 +209,24 @@ pub fn run(argv: Vec<String>) -> std::result::Result<(), CliError> {
             }
         );
     })
-    .map_err(|e| e.context(&input))?;
+    .map_err(|e| e.context(input))?;
     let seconds = start.elapsed().as_secs_f64();
     let k = 10.min((n - 1) / 2).max(1);
     let trust = trustworthiness(&points.x, &map.y, k)?;
 
-    write_plot(&points, &map.y, &input, &config, &out)?;
-    if let Some(path) = &coords {
-        write_coords(&points, &map.y, path)?;
+    write_plot(points, &map.y, input, config, &flags.out)?;
+    if let Some(path) = &flags.coords {
+        write_coords(points, &map.y, path)?;
     }
     let line = object(vec![
         ("name", Json::str("tsne")),
         ("n", Json::int(n as i64)),
         ("dim", Json::int(dim as i64)),
         ("method", Json::str(map.method.name())),
-        ("threads", Json::int(threads as i64)),
-        ("perplexity", Json::num(perplexity)),
-        ("iterations", Json::int(iterations as i64)),
-        ("theta", Json::num(theta)),
+        ("threads", Json::int(config.threads as i64)),
+        ("perplexity", Json::num(config.perplexity)),
+        ("iterations", Json::int(config.iterations as i64)),
+        ("theta", Json::num(config.theta)),
         ("seconds", Json::num((seconds * 1e4).round() / 1e4)),
         ("kl", Json::num(map.kl)),
         ("trustworthiness", Json::num(trust)),

@@ -58,14 +58,15 @@ pub fn sigmoid_f32(x: f32) -> f32 {
     1.0 / (1.0 + exp_f32(-x))
 }
 
-/// k and p = e^r − 1 for x = k·ln 2 + r.
+/// (t, p) with t = k + 1.5·2²³ and p = e^r − 1, for x = k·ln 2 + r.
 #[inline(always)]
 fn reduce_f32(x: f32) -> (f32, f32) {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4; // 0.693359375, exact in 11 bits
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding and subtracting rounds to an integer
-    let k = (x * LOG2E + ROUND) - ROUND;
+    let t = x * LOG2E + ROUND;
+    let k = t - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     // r + r²/2 + … + r⁷/7!, by Horner.
     let p = r
@@ -74,13 +75,18 @@ fn reduce_f32(x: f32) -> (f32, f32) {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    (k, p)
+    (t, p)
 }
 
-/// 2^k for an integral k in [−126, 127], from its bits.
+/// 2^k from t = k + 1.5·2²³ (as `reduce_f32` returns it), k in [−126, 127].
+/// t and 1.5·2²³ share an exponent, so their bit patterns differ by exactly k:
+/// integer arithmetic on the bits, with no float-to-int conversion (which
+/// would not vectorise).
 #[inline(always)]
-fn pow2_f32(k: f32) -> f32 {
-    f32::from_bits(((k as i32 + 127) as u32) << 23)
+fn pow2_f32(t: f32) -> f32 {
+    const ROUND_BITS: u32 = 0x4B40_0000; // 1.5 · 2^23
+    let k = t.to_bits().wrapping_sub(ROUND_BITS);
+    f32::from_bits(k.wrapping_add(127) << 23)
 }
 
 /// f64: e^x.
@@ -121,7 +127,8 @@ fn reduce_f64(x: f64) -> (f64, f64) {
     const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
-    let k = (x * LOG2E + ROUND) - ROUND;
+    let t = x * LOG2E + ROUND;
+    let k = t - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     // r + r²/2! + … + r¹³/13!, by Horner.
     const C: [f64; 13] = [
@@ -143,13 +150,16 @@ fn reduce_f64(x: f64) -> (f64, f64) {
     for i in (0..12).rev() {
         q = C[i] + r * q;
     }
-    (k, r * q)
+    (t, r * q)
 }
 
-/// 2^k for an integral k in [−1022, 1023], from its bits.
+/// 2^k from t = k + 1.5·2⁵² (as `reduce_f64` returns it), k in [−1022, 1023]
+/// (see `pow2_f32`).
 #[inline(always)]
-fn pow2_f64(k: f64) -> f64 {
-    f64::from_bits(((k as i64 + 1023) as u64) << 52)
+fn pow2_f64(t: f64) -> f64 {
+    const ROUND_BITS: u64 = 0x4338_0000_0000_0000; // 1.5 · 2^52
+    let k = t.to_bits().wrapping_sub(ROUND_BITS);
+    f64::from_bits(k.wrapping_add(1023) << 52)
 }
 
 #[cfg(test)]

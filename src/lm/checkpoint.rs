@@ -349,3 +349,100 @@ fn parse_train(j: &Json) -> Result<(TrainState, u64)> {
     };
     Ok((state, int("optim_steps")?))
 }
+
+/// Builds a language model from a PyTorch state_dict saved with
+/// `safetensors.torch.save_file(model.state_dict(), path)` (module children
+/// `embedding`, `rnn`, `head`), given the config and vocabulary it was trained
+/// with. Like `load_state_dict(strict=True)`: every tensor the config implies
+/// must be present with exactly its shape, and no other tensor may be. Float
+/// dtypes are converted to f32; values must be finite.
+pub fn import_torch(st: &SafeTensors, config: LmConfig, vocab: Vocab) -> Result<LanguageModel> {
+    config.validate()?;
+    let mut cfg = config;
+    cfg.vocab_size = vocab.len();
+    let params = cfg
+        .num_params()
+        .filter(|&n| n <= st.data_len())
+        .ok_or_else(|| {
+            err!(
+                "{}: the config describes more parameters than the file holds",
+                st.source()
+            )
+        })?;
+    let mut lm = LanguageModel::new(cfg, vocab);
+    debug_assert_eq!(params, lm.net.num_values());
+    let shapes: Vec<(String, Vec<usize>)> = lm
+        .net
+        .named_tensors()
+        .into_iter()
+        .map(|(n, s, _)| (n, s))
+        .collect();
+    for ((name, shape), dst) in shapes.iter().zip(lm.net.tensors_mut()) {
+        let info = st.info(name).ok_or_else(|| {
+            err!(
+                "{}: tensor {name:?} is missing (the config needs it)",
+                st.source()
+            )
+        })?;
+        if info.shape != *shape {
+            return Err(err!(
+                "{}: tensor {name:?} has shape {:?}, expected {shape:?} from the config",
+                st.source(),
+                info.shape
+            ));
+        }
+        let v = st.to_f64_vec(name)?;
+        for (i, (d, x)) in dst.iter_mut().zip(v).enumerate() {
+            let y = x as f32;
+            if !y.is_finite() {
+                return Err(err!(
+                    "{}: tensor {name:?} element {i} is {x}, expected a finite f32",
+                    st.source()
+                ));
+            }
+            *d = y;
+        }
+    }
+    if let Some(extra) = st.names().find(|n| !shapes.iter().any(|(s, _)| s == n)) {
+        return Err(err!(
+            "{}: unexpected tensor {extra:?} (not part of a {} model with this config)",
+            st.source(),
+            lm.config.cell.name()
+        ));
+    }
+    Ok(lm)
+}
+
+/// The config and vocabulary for `import_torch`, from either a seqmodels
+/// checkpoint (its `__metadata__`) or a JSON file `{"config": …, "vocab": […]}`
+/// in the same form as that metadata.
+pub fn read_config(path: &Path) -> Result<(LmConfig, Vocab)> {
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    let name = path.display().to_string();
+    let (config_json, vocab_json) =
+        if bytes.starts_with(b"{") || bytes.first().is_some_and(|b| b.is_ascii_whitespace()) {
+            let text = std::str::from_utf8(&bytes).map_err(|_| err!("{name}: not UTF-8 JSON"))?;
+            let j = Json::parse(text).map_err(|e| err!("{name}: {e}"))?;
+            let c = j
+                .get("config")
+                .cloned()
+                .ok_or_else(|| err!("{name}: no \"config\" key"))?;
+            let v = j
+                .get("vocab")
+                .cloned()
+                .ok_or_else(|| err!("{name}: no \"vocab\" key"))?;
+            (c, v)
+        } else {
+            let st = SafeTensors::from_bytes(bytes, &name)?;
+            let get = |k: &str| -> Result<Json> {
+                let t = st
+                    .meta(k)
+                    .ok_or_else(|| err!("{name}: __metadata__ has no {k:?}"))?;
+                Json::parse(t).map_err(|e| err!("{name}: __metadata__ {k:?}: {e}"))
+            };
+            (get("config")?, get("vocab")?)
+        };
+    let config = LmConfig::from_json(&config_json).map_err(|e| e.context(&name))?;
+    let vocab = Vocab::from_json(config.text.level, &vocab_json).map_err(|e| e.context(&name))?;
+    Ok((config, vocab))
+}

@@ -1,5 +1,5 @@
 //! Neural-network building blocks shared by every model: the activations g(·),
-//! the linear output layer (Wya, by), and the losses.
+//! the linear output layer (Wya, by), the losses, and the embedding matrix E.
 //!
 //! Where they sit in the seed: ŷ⟨t⟩ = g(Wya a⟨t⟩ + by) is the output of every
 //! RNN type, and the losses (softmax over a vocabulary or over classes, a
@@ -11,7 +11,7 @@ pub mod linear;
 pub mod loss;
 
 pub use activation::Activation;
-pub use embedding::{embedding_backward, embedding_forward, Embedding};
+pub use embedding::{embedding_backward, embedding_forward, Embedding, RowGrads};
 pub use linear::{linear_backward, linear_forward, Linear};
 pub use loss::{
     sigmoid_bce_backward, sigmoid_bce_forward, softmax_cross_entropy_backward,

@@ -160,30 +160,56 @@ fn store_tile<T: Scalar, const MR: usize, const NR: usize>(
     alpha: T,
     beta: T,
 ) {
-    if rows == MR && cols == NR {
-        // The common case, with constant loop bounds, so the tile never has
-        // to leave the registers.
-        for (i, ab_row) in ab.iter().enumerate() {
-            store_row(c, i0 + i, j0, ab_row, alpha, beta);
-        }
-    } else {
-        // An edge tile: copy, so the dynamic bounds below do not force the
-        // accumulators of the common case into memory.
-        let edge = *ab;
-        for (i, ab_row) in edge.iter().enumerate().take(rows) {
+    for (i, ab_row) in ab.iter().enumerate().take(rows) {
+        if cols == NR {
+            store_full_row(c, i0 + i, j0, ab_row, alpha, beta);
+        } else {
             store_row(c, i0 + i, j0, &ab_row[..cols], alpha, beta);
         }
     }
 }
 
+/// The C row `(i, j0 .. j0 + len)` as a slice.
+#[inline(always)]
+fn c_row<'a, T>(c: CPtr<T>, i: usize, j0: usize, len: usize) -> &'a mut [T] {
+    // SAFETY: (i, j0 .. j0 + len) lies inside C: the task's rectangle is inside
+    // C and the callers clip rows and columns to it. C is borrowed mutably by
+    // the `gemm` call for its whole duration, and tasks write disjoint
+    // rectangles, so this slice aliases nothing else while it lives.
+    unsafe { std::slice::from_raw_parts_mut(c.ptr.add(i * c.ldc + j0), len) }
+}
+
+/// `store_row` for a whole row of NR values. The result is formed in a local
+/// array and copied out, a shape LLVM vectorises (it cannot prove the C row
+/// and the tile apart when they are read and written in one loop).
+#[inline(always)]
+fn store_full_row<T: Scalar, const NR: usize>(
+    c: CPtr<T>,
+    i: usize,
+    j0: usize,
+    values: &[T; NR],
+    alpha: T,
+    beta: T,
+) {
+    let row: &mut [T; NR] = c_row(c, i, j0, NR).try_into().expect("NR values");
+    let mut out = [T::ZERO; NR];
+    if beta == T::ZERO {
+        for j in 0..NR {
+            out[j] = alpha * values[j];
+        }
+    } else {
+        let old = *row;
+        for j in 0..NR {
+            out[j] = alpha * values[j] + beta * old[j];
+        }
+    }
+    *row = out;
+}
+
 /// `C[i, j0 ..] ← α·values + β·C[i, j0 ..]` (C not read when β = 0).
 #[inline(always)]
 fn store_row<T: Scalar>(c: CPtr<T>, i: usize, j0: usize, values: &[T], alpha: T, beta: T) {
-    // SAFETY: (i, j0 .. j0 + values.len()) lies inside C: the task's rectangle
-    // is inside C and `store_tile` clips rows and columns to it. C is borrowed
-    // mutably by the `gemm` call for its whole duration, and tasks write
-    // disjoint rectangles, so this slice aliases nothing else.
-    let row = unsafe { std::slice::from_raw_parts_mut(c.ptr.add(i * c.ldc + j0), values.len()) };
+    let row = c_row(c, i, j0, values.len());
     if beta == T::ZERO {
         for (x, &v) in row.iter_mut().zip(values) {
             *x = alpha * v;
@@ -390,7 +416,7 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
 // Blocking: KC × NC of packed B is 512 KiB, half of this machine's 1 MiB L2;
 // one A sliver (MR × KC) stays in L1; MC × KC of packed A sits in L3.
 const F32_AVX512: Tiles = Tiles {
-    mr: 12,
+    mr: 11,
     nr: 32,
     kc: 256,
     mc: 960,
@@ -435,7 +461,7 @@ const F64_PORTABLE: Tiles = Tiles {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn f32_avx512(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
-    driver::<f32, 12, 32, true>(task, F32_AVX512, abuf, bbuf)
+    driver::<f32, 11, 32, true>(task, F32_AVX512, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

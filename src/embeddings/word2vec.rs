@@ -1,0 +1,873 @@
+//! word2vec (Mikolov et al. 2013): skip-gram and CBOW, trained with negative
+//! sampling or hierarchical softmax, following word2vec.c step for step.
+//!
+//! Where it sits in the course: after the neural language model, "learning
+//! word embeddings" simplifies the model to a single dot product between a
+//! word's input vector (a row of E, `syn0`) and an output vector (`syn1neg`
+//! for negative sampling, `syn1` for the inner nodes of the Huffman tree).
+//!
+//! The pieces, each as word2vec.c does them:
+//! - **Sub-sampling** of frequent words: a word of count f is kept with
+//!   probability min(1, (√(f/(s·T)) + 1)·(s·T)/f), T the number of corpus
+//!   tokens in the vocabulary, s = `sample` (0 turns it off).
+//! - **Dynamic window**: for each centre word, b is drawn uniformly from
+//!   0..window−1 and the window is `window − b` words on each side.
+//! - **Skip-gram**: for each context word c of centre w, the input is e_c
+//!   (row of syn0) and the output is w (word2vec.c predicts the centre from
+//!   each context word; the pairs are the same as the course's).
+//! - **CBOW**: the input is h = the mean of the context rows; the output is w.
+//! - **Negative sampling**: the target w with label 1 and `negative` words from
+//!   the unigram distribution raised to 0.75 with label 0 (a draw equal to w is
+//!   skipped). Here an alias table (Walker/Vose) replaces word2vec.c's 10⁸-entry
+//!   table: the same distribution, O(1) per draw, V entries of memory.
+//! - **Hierarchical softmax**: a Huffman tree over the counts (word2vec.c's
+//!   construction); each inner node on the path to w is a logistic unit with
+//!   label 1 − code bit.
+//! - **Learning rate**: α = α₀ · (1 − words_done / (iter · T + 1)), floored at
+//!   α₀ · 10⁻⁴, recomputed every 10 000 words.
+//! - **Hogwild** (Recht et al. 2011): threads train on their own byte range of
+//!   the corpus file and update the shared matrices without locks. Rust has no
+//!   benign data races, so the matrices are `AtomicU32` cells holding f32 bits,
+//!   read and written with `Ordering::Relaxed`: a row is copied into a local
+//!   `[f32]` buffer, the arithmetic runs on plain slices (vectorised), and the
+//!   row is written back. Updates from two threads to one row may overwrite each
+//!   other, as in word2vec.c; that is the Hogwild bargain.
+//!
+//! **Determinism.** With `threads = 1` the result is bit for bit a function of
+//! the seed (one generator, one pass order). With more threads it is not: the
+//! interleaving of row updates and of the shared word counter (which sets α)
+//! depends on timing, as in word2vec.c and gensim.
+//!
+//! The update of one (input h, output u, label y) pair is [`pair_update`]; its
+//! derivation is in DERIVATIONS.md ("word2vec: SGNS, CBOW and hierarchical
+//! softmax"), and `tests/embeddings_grad.rs` checks it against central
+//! differences of the losses [`sgns_loss`], [`hs_loss`] and [`cbow_ns_loss`].
+
+use super::corpus::{Corpus, Vocab};
+use super::vectors::WordVectors;
+use crate::err;
+use crate::error::Result;
+use crate::linalg::Scalar;
+use crate::rng::Rng;
+use crate::Matrix;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Skip-gram or CBOW.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// Predict each context word's pairing with the centre (`-cbow 0`).
+    SkipGram,
+    /// Predict the centre from the mean of its context (`-cbow 1`).
+    Cbow,
+}
+
+/// Training settings, named after word2vec.c's flags.
+#[derive(Clone, Debug)]
+pub struct Word2VecConfig {
+    /// Skip-gram or CBOW.
+    pub arch: Architecture,
+    /// D, the vector size (`-size`, default 100).
+    pub size: usize,
+    /// Maximum window on each side (`-window`, default 5).
+    pub window: usize,
+    /// Negative samples per target (`-negative`, default 5; 0 turns it off).
+    pub negative: usize,
+    /// Hierarchical softmax (`-hs`, default off).
+    pub hs: bool,
+    /// Sub-sampling threshold s (`-sample`, default 1e-3; 0 turns it off).
+    pub sample: f64,
+    /// Words rarer than this are dropped (`-min-count`, default 5).
+    pub min_count: u64,
+    /// Passes over the corpus (`-iter`, default 5).
+    pub iter: usize,
+    /// Starting learning rate α₀ (`-alpha`; default 0.025 skip-gram, 0.05 CBOW).
+    pub alpha: f64,
+    /// Worker threads (`-threads`).
+    pub threads: usize,
+    /// Seed for initialisation, sampling and windows.
+    pub seed: u64,
+    /// Lower-case the corpus while tokenizing.
+    pub lowercase: bool,
+}
+
+impl Word2VecConfig {
+    /// word2vec.c's defaults for an architecture.
+    pub fn new(arch: Architecture) -> Word2VecConfig {
+        Word2VecConfig {
+            arch,
+            size: 100,
+            window: 5,
+            negative: 5,
+            hs: false,
+            sample: 1e-3,
+            min_count: 5,
+            iter: 5,
+            alpha: if arch == Architecture::Cbow {
+                0.05
+            } else {
+                0.025
+            },
+            threads: 1,
+            seed: 1,
+            lowercase: false,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.size == 0 || self.window == 0 || self.iter == 0 || self.threads == 0 {
+            return Err(err!(
+                "word2vec: size, window, iter and threads must be at least 1"
+            ));
+        }
+        if self.negative == 0 && !self.hs {
+            return Err(err!(
+                "word2vec: choose negative sampling (negative > 0), hierarchical softmax, or both"
+            ));
+        }
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
+            return Err(err!("word2vec: alpha must be a positive number"));
+        }
+        if !(self.sample >= 0.0 && self.sample.is_finite()) {
+            return Err(err!("word2vec: sample must be ≥ 0"));
+        }
+        Ok(())
+    }
+}
+
+/// A progress report, sent about every 10 000 words from the first thread.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Corpus words (in the vocabulary) processed so far, all threads.
+    pub words_done: u64,
+    /// iter · T, the words to process in all.
+    pub words_total: u64,
+    /// Mean loss per (input, output) pair since the previous report
+    /// (measured on every 8th position; see `Trained::loss`).
+    pub loss: f64,
+    /// The current learning rate.
+    pub alpha: f64,
+    /// Seconds since training started.
+    pub seconds: f64,
+}
+
+/// A progress callback.
+pub type ProgressFn<'a> = &'a (dyn Fn(&Progress) + Sync);
+
+/// What training returns.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// The input vectors syn0 with the vocabulary: the word embeddings.
+    pub vectors: WordVectors,
+    /// The output vectors (syn1neg, or syn1 for hierarchical softmax only).
+    pub output: Matrix<f32>,
+    /// The vocabulary with counts.
+    pub vocab: Vocab,
+    /// Seconds spent training (after the vocabulary was built).
+    pub seconds: f64,
+    /// Mean loss per (input, output) logistic pair over the last epoch, measured
+    /// on every 8th centre position (computing it everywhere would cost a
+    /// logarithm per pair); with several threads, over the first thread's shard.
+    pub loss: f64,
+}
+
+/// A matrix shared by Hogwild threads: f32 values stored as bits in
+/// `AtomicU32`, accessed with `Relaxed` ordering (plain loads and stores on
+/// x86 and ARM; no locks, no fences).
+pub struct SharedMatrix {
+    data: Vec<AtomicU32>,
+    cols: usize,
+}
+
+impl SharedMatrix {
+    /// From a matrix.
+    pub fn from_matrix(m: &Matrix<f32>) -> SharedMatrix {
+        SharedMatrix {
+            data: m
+                .as_slice()
+                .iter()
+                .map(|x| AtomicU32::new(x.to_bits()))
+                .collect(),
+            cols: m.cols(),
+        }
+    }
+
+    /// Copies row `r` into `out`.
+    #[inline]
+    pub fn load_row(&self, r: usize, out: &mut [f32]) {
+        let row = &self.data[r * self.cols..(r + 1) * self.cols];
+        for (o, a) in out.iter_mut().zip(row) {
+            *o = f32::from_bits(a.load(Relaxed));
+        }
+    }
+
+    /// Adds row `r` into `acc`.
+    #[inline]
+    pub fn add_row_into(&self, r: usize, acc: &mut [f32]) {
+        let row = &self.data[r * self.cols..(r + 1) * self.cols];
+        for (o, a) in acc.iter_mut().zip(row) {
+            *o += f32::from_bits(a.load(Relaxed));
+        }
+    }
+
+    /// Writes `src` into row `r`.
+    #[inline]
+    pub fn store_row(&self, r: usize, src: &[f32]) {
+        let row = &self.data[r * self.cols..(r + 1) * self.cols];
+        for (a, &s) in row.iter().zip(src) {
+            a.store(s.to_bits(), Relaxed);
+        }
+    }
+
+    /// Row `r` += `delta` (read, add, write: not atomic as a whole).
+    #[inline]
+    pub fn add_to_row(&self, r: usize, delta: &[f32]) {
+        let row = &self.data[r * self.cols..(r + 1) * self.cols];
+        for (a, &d) in row.iter().zip(delta) {
+            a.store((f32::from_bits(a.load(Relaxed)) + d).to_bits(), Relaxed);
+        }
+    }
+
+    /// A plain copy.
+    pub fn to_matrix(&self) -> Matrix<f32> {
+        let v: Vec<f32> = self
+            .data
+            .iter()
+            .map(|a| f32::from_bits(a.load(Relaxed)))
+            .collect();
+        let rows = v.len() / self.cols.max(1);
+        Matrix::from_vec(rows, self.cols, v)
+    }
+}
+
+/// u·v with eight lane accumulators, so it vectorises without fast-math.
+#[inline]
+pub fn dot<T: Scalar>(u: &[T], v: &[T]) -> T {
+    let n = u.len().min(v.len());
+    let (u, v) = (&u[..n], &v[..n]);
+    let mut acc = [T::ZERO; 8];
+    let mut cu = u.chunks_exact(8);
+    let mut cv = v.chunks_exact(8);
+    for (a, b) in (&mut cu).zip(&mut cv) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut s = T::ZERO;
+    for (&a, &b) in cu.remainder().iter().zip(cv.remainder()) {
+        s += a * b;
+    }
+    for a in acc {
+        s += a;
+    }
+    s
+}
+
+/// One logistic (input, output) pair — the step every word2vec update is made
+/// of (DERIVATIONS.md, "word2vec"). With score f = h·u and σ the sigmoid, the
+/// pair's loss is ℓ = −y log σ(f) − (1 − y) log σ(−f), whose gradients are
+/// ∂ℓ/∂h = (σ(f) − y)·u and ∂ℓ/∂u = (σ(f) − y)·h. With g = α·(y − σ(f)):
+///
+/// ```text
+/// dh += g·u          (the caller adds dh to the input row(s) afterwards)
+/// u  += g·h          (u is the output row, updated at once)
+/// ```
+///
+/// i.e. one SGD step of size α on u, and −α·∂ℓ/∂h accumulated for h. `h`: (D),
+/// `u`: (D), `dh`: (D). Returns f.
+#[inline]
+pub fn pair_update<T: Scalar>(h: &[T], u: &mut [T], y: T, alpha: T, dh: &mut [T]) -> T {
+    let f = dot(h, u);
+    let g = alpha * (y - f.sigmoid());
+    for k in 0..h.len() {
+        dh[k] += g * u[k];
+        u[k] += g * h[k];
+    }
+    f
+}
+
+/// log(1 + e^x), computed without overflow.
+#[inline]
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// The loss of one skip-gram negative-sampling example (Mikolov et al. 2013b):
+/// ℓ = −log σ(h·u₀) − Σ_{k≥1} log σ(−h·u_k), where `h` (D) is the input row,
+/// `outputs[0]` the target's output row and `outputs[1..]` the negatives'.
+pub fn sgns_loss(h: &[f64], outputs: &[&[f64]]) -> f64 {
+    outputs
+        .iter()
+        .enumerate()
+        .map(|(k, u)| {
+            let f = dot(h, u);
+            if k == 0 {
+                softplus(-f)
+            } else {
+                softplus(f)
+            }
+        })
+        .sum()
+}
+
+/// The loss of one hierarchical-softmax example: the path to the target
+/// through inner nodes with rows `nodes` and code bits `code`:
+/// ℓ = Σ_d −log σ((1 − 2·code_d) · h·u_d) = −log P(target | h).
+pub fn hs_loss(h: &[f64], nodes: &[&[f64]], code: &[u8]) -> f64 {
+    nodes
+        .iter()
+        .zip(code)
+        .map(|(u, &c)| {
+            let f = dot(h, u);
+            if c == 0 {
+                softplus(-f)
+            } else {
+                softplus(f)
+            }
+        })
+        .sum()
+}
+
+/// The loss of one CBOW negative-sampling example: h = mean of the context
+/// rows `context`, then `sgns_loss(h, outputs)`.
+pub fn cbow_ns_loss(context: &[&[f64]], outputs: &[&[f64]]) -> f64 {
+    let d = outputs[0].len();
+    let mut h = vec![0.0; d];
+    for c in context {
+        for k in 0..d {
+            h[k] += c[k] / context.len() as f64;
+        }
+    }
+    sgns_loss(&h, outputs)
+}
+
+/// Vose's alias table for sampling word w with probability ∝ count_w^0.75.
+#[derive(Clone, Debug)]
+pub struct UnigramTable {
+    /// Threshold (scaled to 2³²) for keeping the drawn column.
+    keep: Vec<u64>,
+    /// The other word in each column.
+    alias: Vec<u32>,
+}
+
+impl UnigramTable {
+    /// Builds the table for `counts` raised to `power` (0.75 in word2vec).
+    pub fn new(counts: &[u64], power: f64) -> UnigramTable {
+        let n = counts.len();
+        let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(power)).collect();
+        let total: f64 = w.iter().sum();
+        let mut p: Vec<f64> = w.iter().map(|&x| x * n as f64 / total).collect();
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| p[i] < 1.0);
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            alias[s] = l as u32;
+            p[l] -= 1.0 - p[s];
+            if p[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Whatever is left is 1 up to rounding.
+        for &i in small.iter().chain(&large) {
+            p[i] = 1.0;
+        }
+        let keep = p
+            .iter()
+            .map(|&x| ((x * 4_294_967_296.0).round() as u64).min(1 << 32))
+            .collect();
+        UnigramTable { keep, alias }
+    }
+
+    /// One draw: a column from the high 32 bits of a random word
+    /// (⌊hi·V/2³²⌋, off from uniform by at most V/2³²), then that column or its
+    /// alias by the low 32 bits.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> usize {
+        let x = rng.next_u64();
+        let col = (((x >> 32) * self.keep.len() as u64) >> 32) as usize;
+        if (x & 0xFFFF_FFFF) < self.keep[col] {
+            col
+        } else {
+            self.alias[col] as usize
+        }
+    }
+}
+
+/// The Huffman tree of hierarchical softmax: for each word, the inner nodes on
+/// its path from the root (indices into syn1, 0..V−1) and the code bits.
+#[derive(Clone, Debug)]
+pub struct Huffman {
+    /// points[w]: inner-node ids from the root down.
+    pub points: Vec<Vec<u32>>,
+    /// codes[w]: the branch taken at each of those nodes (0 or 1).
+    pub codes: Vec<Vec<u8>>,
+}
+
+impl Huffman {
+    /// word2vec.c's construction for `counts` sorted in decreasing order:
+    /// repeatedly merge the two smallest nodes (leaves scanned from the end,
+    /// inner nodes in creation order); the first of the two gets bit 0.
+    pub fn new(counts: &[u64]) -> Huffman {
+        let v = counts.len();
+        if v < 2 {
+            return Huffman {
+                points: vec![Vec::new(); v],
+                codes: vec![Vec::new(); v],
+            };
+        }
+        let mut count = vec![u64::MAX; 2 * v - 1];
+        count[..v].copy_from_slice(counts);
+        let mut binary = vec![0u8; 2 * v - 1];
+        let mut parent = vec![0usize; 2 * v - 1];
+        let (mut pos1, mut pos2) = (v as isize - 1, v);
+        for a in 0..v - 1 {
+            let mut pick = || {
+                if pos1 >= 0 && (pos2 >= v + a || count[pos1 as usize] < count[pos2]) {
+                    pos1 -= 1;
+                    (pos1 + 1) as usize
+                } else {
+                    pos2 += 1;
+                    pos2 - 1
+                }
+            };
+            let m1 = pick();
+            let m2 = pick();
+            count[v + a] = count[m1].saturating_add(count[m2]);
+            parent[m1] = v + a;
+            parent[m2] = v + a;
+            binary[m2] = 1;
+        }
+        let root = 2 * v - 2;
+        let mut points = Vec::with_capacity(v);
+        let mut codes = Vec::with_capacity(v);
+        for w in 0..v {
+            let (mut pt, mut cd) = (Vec::new(), Vec::new());
+            let mut b = w;
+            while b != root {
+                cd.push(binary[b]);
+                b = parent[b];
+                pt.push((b - v) as u32);
+            }
+            pt.reverse();
+            cd.reverse();
+            points.push(pt);
+            codes.push(cd);
+        }
+        Huffman { points, codes }
+    }
+}
+
+/// Builds the vocabulary, then trains (see the module docs).
+pub fn train_word2vec(
+    corpus: &Corpus,
+    cfg: &Word2VecConfig,
+    progress: Option<ProgressFn>,
+) -> Result<Trained> {
+    cfg.validate()?;
+    let vocab = Vocab::build(corpus, cfg.min_count, cfg.lowercase)?;
+    train_word2vec_with_vocab(corpus, vocab, cfg, progress)
+}
+
+struct Shared<'a> {
+    corpus: &'a Corpus,
+    vocab: &'a Vocab,
+    cfg: &'a Word2VecConfig,
+    syn0: SharedMatrix,
+    syn1neg: SharedMatrix,
+    syn1: SharedMatrix,
+    table: Option<UnigramTable>,
+    tree: Option<Huffman>,
+    /// Keep threshold per word, scaled to 2³².
+    keep: Vec<u64>,
+    words_done: AtomicU64,
+    words_total: u64,
+    start: Instant,
+    progress: Option<ProgressFn<'a>>,
+    last_loss: Mutex<(f64, u64)>,
+    stop: AtomicBool,
+}
+
+/// Trains on `corpus` with a vocabulary built beforehand.
+pub fn train_word2vec_with_vocab(
+    corpus: &Corpus,
+    vocab: Vocab,
+    cfg: &Word2VecConfig,
+    progress: Option<ProgressFn>,
+) -> Result<Trained> {
+    cfg.validate()?;
+    if vocab.len() < 2 {
+        return Err(err!(
+            "{}: only {} word(s) occur at least {} times; word2vec needs at least 2 (lower --min-count?)",
+            corpus.name(),
+            vocab.len(),
+            cfg.min_count
+        ));
+    }
+    let (v, d) = (vocab.len(), cfg.size);
+    let mut rng = Rng::new(cfg.seed);
+    // syn0 from U(−0.5/D, 0.5/D) row by row, as word2vec.c; output rows zero.
+    let syn0 = Matrix::<f32>::random_uniform(v, d, -0.5 / d as f64, 0.5 / d as f64, &mut rng);
+    let zeros_if = |on: bool, rows: usize| Matrix::<f32>::zeros(if on { rows } else { 0 }, d);
+    let total = vocab.total as f64;
+    let keep = vocab
+        .counts
+        .iter()
+        .map(|&c| {
+            if cfg.sample <= 0.0 {
+                1u64 << 32
+            } else {
+                let st = cfg.sample * total;
+                let p = ((c as f64 / st).sqrt() + 1.0) * st / c as f64;
+                ((p.min(1.0) * 4_294_967_296.0) as u64).min(1 << 32)
+            }
+        })
+        .collect();
+    let sh = Shared {
+        corpus,
+        vocab: &vocab,
+        cfg,
+        syn0: SharedMatrix::from_matrix(&syn0),
+        syn1neg: SharedMatrix::from_matrix(&zeros_if(cfg.negative > 0, v)),
+        syn1: SharedMatrix::from_matrix(&zeros_if(cfg.hs, v - 1)),
+        table: (cfg.negative > 0).then(|| UnigramTable::new(&vocab.counts, 0.75)),
+        tree: cfg.hs.then(|| Huffman::new(&vocab.counts)),
+        keep,
+        words_done: AtomicU64::new(0),
+        words_total: cfg.iter as u64 * vocab.total,
+        start: Instant::now(),
+        progress,
+        last_loss: Mutex::new((0.0, 0)),
+        stop: AtomicBool::new(false),
+    };
+    let rngs: Vec<Rng> = (0..cfg.threads).map(|_| rng.fork()).collect();
+    let results: Vec<Result<()>> = if cfg.threads == 1 {
+        vec![worker(&sh, 0, rngs[0].clone())]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = rngs
+                .into_iter()
+                .enumerate()
+                .map(|(t, r)| {
+                    let sh = &sh;
+                    s.spawn(move || {
+                        let out = worker(sh, t, r);
+                        if out.is_err() {
+                            sh.stop.store(true, Relaxed);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    // Report the first real error, not a thread that stopped because of it.
+    if let Some(e) = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .find(|e| e.message() != STOPPED)
+    {
+        return Err(e.clone());
+    }
+    let seconds = sh.start.elapsed().as_secs_f64();
+    let (ls, lc) = *sh.last_loss.lock().unwrap_or_else(|p| p.into_inner());
+    let loss = if lc > 0 { ls / lc as f64 } else { 0.0 };
+    let output = if cfg.negative > 0 {
+        sh.syn1neg.to_matrix()
+    } else {
+        sh.syn1.to_matrix()
+    };
+    let vectors = WordVectors::new(vocab.words.clone(), sh.syn0.to_matrix())?;
+    Ok(Trained {
+        vectors,
+        output,
+        vocab,
+        seconds,
+        loss,
+    })
+}
+
+const STOPPED: &str = "stopped because another thread failed";
+
+/// Longest run of words trained as one sentence (gensim's limit); longer lines
+/// are cut into pieces this long.
+pub const MAX_SENTENCE: usize = 10_000;
+
+fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
+    let cfg = sh.cfg;
+    let d = cfg.size;
+    let alpha0 = cfg.alpha as f32;
+    let mut alpha = alpha0;
+    let (mut buf, mut ids, mut sen) = (String::new(), Vec::new(), Vec::new());
+    let mut h = vec![0f32; d];
+    let mut u = vec![0f32; d];
+    let mut dh = vec![0f32; d];
+    let mut ctx = Context {
+        ids: Vec::with_capacity(2 * cfg.window),
+        mult: Vec::with_capacity(2 * cfg.window),
+        rows: vec![0f32; 2 * cfg.window * d],
+    };
+    let mut counted = 0u64; // words read since the last report
+    let (mut loss_sum, mut loss_n) = (0f64, 0u64);
+    for epoch in 0..cfg.iter {
+        let (mut ep_loss, mut ep_n) = (0f64, 0u64);
+        sh.corpus.for_each_line(thread, cfg.threads, |line| {
+            if sh.stop.load(Relaxed) {
+                return Err(err!("{STOPPED}"));
+            }
+            sh.vocab
+                .encode_line(line, cfg.lowercase, &mut buf, &mut ids);
+            counted += ids.len() as u64;
+            if counted >= 10_000 {
+                let done = sh.words_done.fetch_add(counted, Relaxed) + counted;
+                counted = 0;
+                let a = cfg.alpha * (1.0 - done as f64 / (sh.words_total as f64 + 1.0));
+                alpha = a.max(cfg.alpha * 1e-4) as f32;
+                if thread == 0 {
+                    if let Some(p) = sh.progress {
+                        p(&Progress {
+                            words_done: done,
+                            words_total: sh.words_total,
+                            loss: if loss_n > 0 {
+                                loss_sum / loss_n as f64
+                            } else {
+                                0.0
+                            },
+                            alpha: alpha as f64,
+                            seconds: sh.start.elapsed().as_secs_f64(),
+                        });
+                    }
+                    loss_sum = 0.0;
+                    loss_n = 0;
+                }
+            }
+            sen.clear();
+            for &w in ids.iter() {
+                if sh.keep[w as usize] >= 1 << 32 || (rng.next_u64() >> 32) < sh.keep[w as usize] {
+                    sen.push(w);
+                }
+            }
+            for piece in sen.chunks(MAX_SENTENCE) {
+                for pos in 0..piece.len() {
+                    let measure = pos % 8 == 0;
+                    let (l, n) = train_position(
+                        sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh, &mut ctx,
+                    );
+                    loss_sum += l;
+                    loss_n += n;
+                    ep_loss += l;
+                    ep_n += n;
+                }
+            }
+            Ok(())
+        })?;
+        if epoch + 1 == cfg.iter && thread == 0 {
+            *sh.last_loss.lock().unwrap_or_else(|p| p.into_inner()) = (ep_loss, ep_n);
+        }
+    }
+    sh.words_done.fetch_add(counted, Relaxed);
+    Ok(())
+}
+
+/// Per-thread buffers for the CBOW context.
+struct Context {
+    /// Distinct context word ids.
+    ids: Vec<usize>,
+    /// How often each occurs in the window.
+    mult: Vec<f32>,
+    /// Their rows of syn0: (2·window, D), flat.
+    rows: Vec<f32>,
+}
+
+/// Trains the centre word at `pos`; returns (loss sum, pairs) when `measure`.
+fn train_position(
+    sh: &Shared,
+    sen: &[u32],
+    pos: usize,
+    alpha: f32,
+    measure: bool,
+    rng: &mut Rng,
+    h: &mut [f32],
+    u: &mut [f32],
+    dh: &mut [f32],
+    ctx: &mut Context,
+) -> (f64, u64) {
+    let cfg = sh.cfg;
+    let window = cfg.window;
+    let word = sen[pos] as usize;
+    let b = rng.below(window);
+    let lo = (pos + b).saturating_sub(window);
+    let hi = (pos + window - b).min(sen.len() - 1);
+    let (mut loss, mut pairs) = (0f64, 0u64);
+    match cfg.arch {
+        Architecture::SkipGram => {
+            for c in lo..=hi {
+                if c == pos {
+                    continue;
+                }
+                let last = sen[c] as usize;
+                sh.syn0.load_row(last, h);
+                dh.iter_mut().for_each(|x| *x = 0.0);
+                let (l, n) = train_targets(sh, word, alpha, measure, rng, h, u, dh);
+                loss += l;
+                pairs += n;
+                for k in 0..h.len() {
+                    h[k] += dh[k];
+                }
+                sh.syn0.store_row(last, h);
+            }
+        }
+        Architecture::Cbow => {
+            // Copy each distinct context row once into `ctx.rows` (a word seen
+            // m times in the window counts m times), so the sum and the final
+            // update run on plain slices and each row is written back once.
+            let d = h.len();
+            ctx.ids.clear();
+            ctx.mult.clear();
+            let mut cw = 0;
+            for c in lo..=hi {
+                if c == pos {
+                    continue;
+                }
+                let id = sen[c] as usize;
+                cw += 1;
+                match ctx.ids.iter().position(|&x| x == id) {
+                    Some(s) => ctx.mult[s] += 1.0,
+                    None => {
+                        let s = ctx.ids.len();
+                        ctx.ids.push(id);
+                        ctx.mult.push(1.0);
+                        sh.syn0.load_row(id, &mut ctx.rows[s * d..(s + 1) * d]);
+                    }
+                }
+            }
+            if cw == 0 {
+                return (0.0, 0);
+            }
+            h.iter_mut().for_each(|x| *x = 0.0);
+            for (s, &m) in ctx.mult.iter().enumerate() {
+                for (x, &r) in h.iter_mut().zip(&ctx.rows[s * d..(s + 1) * d]) {
+                    *x += m * r;
+                }
+            }
+            let inv = 1.0 / cw as f32;
+            h.iter_mut().for_each(|x| *x *= inv);
+            dh.iter_mut().for_each(|x| *x = 0.0);
+            let (l, n) = train_targets(sh, word, alpha, measure, rng, h, u, dh);
+            loss += l;
+            pairs += n;
+            // As word2vec.c and gensim (cbow_mean = 1): every context row gets
+            // the whole of dh, once per occurrence (the exact gradient of the
+            // mean would be dh / cw).
+            for (s, &id) in ctx.ids.iter().enumerate() {
+                let (row, m) = (&mut ctx.rows[s * d..(s + 1) * d], ctx.mult[s]);
+                for (r, &g) in row.iter_mut().zip(dh.iter()) {
+                    *r += m * g;
+                }
+                sh.syn0.store_row(id, row);
+            }
+        }
+    }
+    (loss, pairs)
+}
+
+/// Hierarchical softmax and/or negative sampling for one input `h` and
+/// target `word`; accumulates into `dh`.
+fn train_targets(
+    sh: &Shared,
+    word: usize,
+    alpha: f32,
+    measure: bool,
+    rng: &mut Rng,
+    h: &[f32],
+    u: &mut [f32],
+    dh: &mut [f32],
+) -> (f64, u64) {
+    let (mut loss, mut pairs) = (0f64, 0u64);
+    if let Some(tree) = &sh.tree {
+        for (&node, &code) in tree.points[word].iter().zip(&tree.codes[word]) {
+            let node = node as usize;
+            let y = 1.0 - code as f32;
+            sh.syn1.load_row(node, u);
+            let f = pair_update(h, u, y, alpha, dh) as f64;
+            sh.syn1.store_row(node, u);
+            if measure {
+                loss += if code == 0 { softplus(-f) } else { softplus(f) };
+                pairs += 1;
+            }
+        }
+    }
+    if let Some(table) = &sh.table {
+        for k in 0..=sh.cfg.negative {
+            let (target, y) = if k == 0 {
+                (word, 1.0)
+            } else {
+                let t = table.sample(rng);
+                if t == word {
+                    continue;
+                }
+                (t, 0.0)
+            };
+            sh.syn1neg.load_row(target, u);
+            let f = pair_update(h, u, y, alpha, dh) as f64;
+            sh.syn1neg.store_row(target, u);
+            if measure {
+                loss += if k == 0 { softplus(-f) } else { softplus(f) };
+                pairs += 1;
+            }
+        }
+    }
+    (loss, pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_table_follows_unigram_power() {
+        let counts = [100u64, 30, 10, 1, 0];
+        let t = UnigramTable::new(&counts, 0.75);
+        let mut rng = Rng::new(3);
+        let n = 400_000;
+        let mut hits = [0usize; 5];
+        for _ in 0..n {
+            hits[t.sample(&mut rng)] += 1;
+        }
+        let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
+        let tot: f64 = w.iter().sum();
+        for i in 0..5 {
+            let want = w[i] / tot;
+            let got = hits[i] as f64 / n as f64;
+            assert!((got - want).abs() < 0.005, "word {i}: {got} vs {want}");
+        }
+        assert_eq!(hits[4], 0, "a zero count is never drawn");
+    }
+
+    #[test]
+    fn huffman_codes_are_prefix_free_and_frequent_words_short() {
+        let counts = [50u64, 20, 10, 10, 5, 3, 1];
+        let t = Huffman::new(&counts);
+        for a in 0..counts.len() {
+            assert_eq!(
+                t.points[a][0] as usize,
+                counts.len() - 2,
+                "paths start at the root"
+            );
+            for b in 0..counts.len() {
+                if a != b {
+                    let (ca, cb) = (&t.codes[a], &t.codes[b]);
+                    assert!(!cb.starts_with(ca), "code of {a} is a prefix of {b}'s");
+                }
+            }
+        }
+        assert!(t.codes[0].len() <= t.codes[6].len());
+        // Kraft equality for a full binary tree: Σ 2^-len = 1.
+        let kraft: f64 = t.codes.iter().map(|c| 0.5f64.powi(c.len() as i32)).sum();
+        assert!((kraft - 1.0).abs() < 1e-12, "{kraft}");
+    }
+}
