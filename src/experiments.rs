@@ -415,6 +415,9 @@ pub fn vanishing(
     })
 }
 
+/// A legend name and its (x, y) points.
+type NamedSeries = (String, Vec<(f64, f64)>);
+
 impl VanishingResult {
     /// The ratio table: one line per model, state and moment (at
     /// initialisation, after training), with the held-out accuracy, the
@@ -481,7 +484,7 @@ impl VanishingResult {
             out
         };
         let trained = self.profiles.first().map_or(0, |p| p.1.steps);
-        let panels: [(String, Vec<(String, Vec<(f64, f64)>)>); 2] = [
+        let panels: [(String, Vec<NamedSeries>); 2] = [
             (
                 "at initialisation".to_string(),
                 self.profiles.iter().flat_map(|(a, _)| series(a)).collect(),
