@@ -22,6 +22,8 @@
 //!   negation, date normalisation) and the training loops that learn them.
 //! - [`embeddings`]: word vectors — E, the neural LM, word2vec, GloVe,
 //!   analogies, evaluation, file formats, debiasing, sentiment transfer.
+//! - [`experiments`]: vanishing and exploding gradients, measured on the
+//!   agreement task and drawn (topic 8).
 //! - [`gradcheck`]: central-difference gradient checks of every element.
 //! - [`error`]: the error type for user input (files, flags, checkpoints).
 //! - [`checks`]: the gradient checks `seqmodels gradcheck` prints and the tests assert.
@@ -36,6 +38,7 @@ pub mod checks;
 pub mod cli;
 pub mod embeddings;
 pub mod error;
+pub mod experiments;
 pub mod fixtures;
 pub mod gradcheck;
 pub mod io;

@@ -2,7 +2,7 @@
 //! expected marks (one circle per point, one path per series, legend entries,
 //! tick labels, log ticks at powers of ten), determinism, and degenerate input.
 
-use seqmodels::plot::{LineChart, Scatter};
+use seqmodels::plot::{chart_grid, LineChart, Scatter};
 
 /// A tiny well-formedness checker: every `<tag …>` is closed by `</tag>` in
 /// nesting order, `<tag …/>` closes itself, the text between tags holds no
@@ -279,4 +279,45 @@ fn save_reports_the_path_on_error() {
     s.save(&p).unwrap();
     assert_eq!(std::fs::read_to_string(&p).unwrap(), s.to_svg());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fixed_y_range_overrides_the_data() {
+    let mut c = LineChart::new("shared scale")
+        .log_y(true)
+        .y_range(1e-6, 1.0);
+    c.add_series_y("a", &[1.0, 0.1, 0.01]);
+    let svg = c.to_svg();
+    check_well_formed(&svg);
+    let axes = group(&svg, "axes");
+    // The data span 0.01 .. 1, the fixed range 1e-6 .. 1: its ticks are drawn.
+    for t in ["1e-6", "0.0001", "0.01", "1"] {
+        assert!(axes.contains(&format!(">{t}</text>")), "tick {t}");
+    }
+}
+
+#[test]
+fn chart_grid_nests_each_chart_in_its_cell() {
+    let mut a = LineChart::new("left <a>").size(300.0, 200.0);
+    a.add_series_y("x", &[1.0, 2.0]);
+    let mut b = LineChart::new("right").size(400.0, 250.0);
+    b.add_series_y("y", &[2.0, 1.0]);
+    b.add_series_y("z", &[1.5, 1.5]);
+    let svg = chart_grid(&[a.clone(), b.clone(), a.clone()], 2);
+    let tags = check_well_formed(&svg);
+    // One root and one nested <svg> per chart; one path per series.
+    assert_eq!(tags.iter().filter(|t| *t == "svg").count(), 4);
+    assert_eq!(count(&svg, "<path"), 4);
+    assert_eq!(count(&svg, "<?xml"), 1);
+    // Two columns of 400 × 250 cells, two rows.
+    assert!(
+        svg.contains("width=\"800.00\" height=\"500.00\""),
+        "{}",
+        &svg[..200]
+    );
+    assert!(svg.contains("<svg x=\"400.00\" y=\"0.00\""));
+    assert!(svg.contains("<svg x=\"0.00\" y=\"250.00\""));
+    assert!(svg.contains("left &lt;a&gt;"));
+    // Deterministic.
+    assert_eq!(svg, chart_grid(&[a.clone(), b.clone(), a], 2));
 }

@@ -7,6 +7,7 @@ pub mod data;
 pub mod demo;
 pub mod embed;
 pub mod eval;
+pub mod experiment;
 pub mod gradcheck;
 pub mod import;
 pub mod progress;
@@ -40,6 +41,7 @@ commands:
                  agreement (long memory), sentiment (negation), dates (seq2seq)
   data analogies write the generated corpus with known analogies (embedding test data)
   embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
+  experiment X   vanishing / exploding gradients, measured and drawn as SVG
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
@@ -79,6 +81,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
         "sample" => sample::run(rest),
         "eval" => eval::run(rest),
         "embed" => embed::run(rest),
+        "experiment" => experiment::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

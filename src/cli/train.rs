@@ -18,6 +18,7 @@ use crate::linalg::pool;
 use crate::lm::{Checkpoint, Clip, EvalReport, LanguageModel, LmConfig, SampleOptions, Trainer};
 use crate::models::{Parameters, Sampling};
 use crate::optim::OptimKind;
+use crate::plot::LineChart;
 use crate::rng::Rng;
 use crate::rnn::CellKind;
 use crate::text::corpus::read_text;
@@ -31,7 +32,7 @@ seqmodels train --data FILE [--level char|word] [--mode lines|stream] [--lower]
                 [--momentum M] [--clip-norm X | --clip-value X | --no-clip]
                 [--seed S] [--holdout F] [--out CKPT] [--resume CKPT]
                 [--sample-every N] [--samples K] [--save-every N] [--threads N]
-                [--json]
+                [--json] [--plot loss.svg]
 
 Trains a language model: embedding (or one-hot) → stacked RNN/GRU/LSTM →
 linear → softmax, with the true previous token fed in, on FILE (UTF-8 text).
@@ -77,6 +78,10 @@ output
   --samples K       samples printed each time (default 8 lines, or 1 stream sample)
   --threads N       worker threads (default: all cores; results do not depend on it)
   --json            end with one JSON line of figures (steps/s, loss, held-out)
+  --plot FILE       write the loss curves as an SVG line chart: the training
+                    loss per step, smoothed as on the progress bar, and the
+                    held-out loss at the start, every ⌈S/20⌉ steps and at
+                    the end (also written, up to there, if training diverges)
 
 The progress bar (stderr) shows the step, the smoothed loss, tokens/s and the
 time left. A NaN or infinite loss stops training with an error naming the
@@ -126,6 +131,8 @@ pub struct TrainOptions {
     pub samples: Option<usize>,
     /// End with a JSON line.
     pub json: bool,
+    /// Write the loss curves to this SVG file.
+    pub plot: Option<String>,
 }
 
 /// `seqmodels train …`
@@ -233,13 +240,56 @@ pub fn parse(a: &mut Args) -> Result<TrainOptions, CliError> {
         sample_every: a.value_or("--sample-every", 0)?,
         samples: a.value("--samples")?,
         json: a.flag("--json"),
+        plot: a.value("--plot")?,
     };
+    if let Some(p) = &opts.plot {
+        check_output_folder(p, "--plot")?;
+    }
     if opts.data.is_none() && opts.resume.is_none() {
         return Err(cli_err!(
             "train: --data FILE is required (see `seqmodels train --help`)"
         ));
     }
     Ok(opts)
+}
+
+/// Fails early, before any training, if `path`'s folder does not exist.
+fn check_output_folder(path: &str, flag: &str) -> Result<(), CliError> {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    match dir {
+        Some(d) if !d.is_dir() => Err(cli_err!(
+            "train: {flag} {path}: the folder {} does not exist",
+            d.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The loss curves `--plot` draws: (step, loss) points.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LossCurves {
+    /// The training loss after each step, smoothed as on the progress bar.
+    pub train: Vec<(f64, f64)>,
+    /// The held-out loss at the evaluation points.
+    pub heldout: Vec<(f64, f64)>,
+}
+
+impl LossCurves {
+    /// The chart: both curves over steps, loss in nats per token.
+    pub fn chart(&self, title: &str) -> LineChart {
+        let mut c = LineChart::new(title).axis_titles("step", "cross-entropy (nats/token)");
+        c.add_series("training loss (smoothed)", &self.train);
+        c.add_series("held-out loss", &self.heldout);
+        c
+    }
+}
+
+/// Steps between two held-out evaluations for `--plot`: 20 evenly spaced
+/// points over a run of `steps`.
+fn plot_eval_interval(steps: u64) -> u64 {
+    steps.div_ceil(20).max(1)
 }
 
 /// The default checkpoint path for a data file: `runs/<file name>.safetensors`.
@@ -292,6 +342,13 @@ pub fn train(opts: &TrainOptions, main_job: Option<&str>) -> Result<(), CliError
     let mut busy = Duration::ZERO;
     let mut tokens = 0u64;
     let mut last_saved: Option<u64> = opts.resume.as_ref().map(|_| first);
+    let mut curves = LossCurves::default();
+    let eval_every = plot_eval_interval(opts.steps);
+    if opts.plot.is_some() {
+        if let Some(r) = trainer.evaluate_heldout() {
+            curves.heldout.push((first as f64, r.loss));
+        }
+    }
     for i in 1..=opts.steps {
         let t0 = Instant::now();
         let info = match trainer.step() {
@@ -302,7 +359,14 @@ pub fn train(opts: &TrainOptions, main_job: Option<&str>) -> Result<(), CliError
                     Some(s) => format!("the last good checkpoint, {out} (step {s}), is kept"),
                     None => "no checkpoint was saved".to_string(),
                 };
-                return Err(cli_err!("train: {e}; {kept}"));
+                let plotted = match &opts.plot {
+                    Some(p) => match plot_curves(&curves, &trainer, p) {
+                        Ok(()) => format!("; the loss curves so far are in {p}"),
+                        Err(pe) => format!("; {pe}"),
+                    },
+                    None => String::new(),
+                };
+                return Err(cli_err!("train: {e}; {kept}{plotted}"));
             }
         };
         busy += t0.elapsed();
@@ -312,6 +376,14 @@ pub fn train(opts: &TrainOptions, main_job: Option<&str>) -> Result<(), CliError
         }
         tail.push_back(info.loss);
         let smooth = ema.push(info.loss);
+        if opts.plot.is_some() {
+            curves.train.push((info.step as f64, smooth));
+            if i % eval_every == 0 && i < opts.steps {
+                if let Some(r) = trainer.evaluate_heldout() {
+                    curves.heldout.push((info.step as f64, r.loss));
+                }
+            }
+        }
         let rate = tokens as f64 / busy.as_secs_f64().max(1e-9);
         progress.update(i, &[("loss", smooth), ("tok/s", rate)]);
         if opts.save_every > 0 && info.step % opts.save_every == 0 && i < opts.steps {
@@ -342,6 +414,13 @@ pub fn train(opts: &TrainOptions, main_job: Option<&str>) -> Result<(), CliError
             describe_eval(r, trainer.lm.config.text.mode)
         ),
         None => println!("held-out: none (--holdout 0)"),
+    }
+    if let Some(p) = &opts.plot {
+        if let Some(r) = &held {
+            curves.heldout.push((trainer.state.step as f64, r.loss));
+        }
+        plot_curves(&curves, &trainer, p)?;
+        println!("loss curves: {p}");
     }
     print_final_samples(&trainer, &known, opts.samples);
     let command = match main_job {
@@ -377,6 +456,23 @@ pub fn train(opts: &TrainOptions, main_job: Option<&str>) -> Result<(), CliError
         ]);
         println!("{}", j.to_json());
     }
+    Ok(())
+}
+
+/// Writes the `--plot` chart, titled with the data file and the cell.
+fn plot_curves(curves: &LossCurves, t: &Trainer, path: &str) -> Result<(), CliError> {
+    let c = &t.lm.config;
+    let name = std::path::Path::new(&t.state.data_source)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("data");
+    let title = format!(
+        "{} {} × {} on {name}: loss per step",
+        c.cell.name(),
+        c.layers,
+        c.hidden
+    );
+    curves.chart(&title).save(path)?;
     Ok(())
 }
 
@@ -601,6 +697,7 @@ pub fn main_job() -> Result<(), CliError> {
         sample_every: 200,
         samples: Some(10),
         json: false,
+        plot: None,
     };
     train(&opts, Some("cargo run --release --"))
 }

@@ -5,7 +5,7 @@
 
 use super::axis::{finite_range, Axis};
 use super::chart::{colour, draw_frame, draw_legend, Swatch, Titles};
-use super::svg::Svg;
+use super::svg::{num, Svg};
 
 /// One named series of (x, y) points, drawn as one path in input order.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +39,9 @@ pub struct LineChart {
     pub width: f64,
     /// Height of the whole image, in pixels (default 480).
     pub height: f64,
+    /// A fixed y range (lo, hi) instead of the data's, so that charts shown
+    /// side by side share a scale; `None` (the default) fits the data.
+    pub y_range: Option<(f64, f64)>,
 }
 
 impl LineChart {
@@ -53,6 +56,7 @@ impl LineChart {
             log_y: false,
             width: 720.0,
             height: 480.0,
+            y_range: None,
         }
     }
 
@@ -73,6 +77,15 @@ impl LineChart {
     pub fn size(mut self, width: f64, height: f64) -> LineChart {
         self.width = width;
         self.height = height;
+        self
+    }
+
+    /// Fixes the y axis to cover `[lo, hi]` (widened to nice ticks or whole
+    /// decades as usual) whatever the data, e.g. to give two panels the same
+    /// scale. Choose a range that covers the data: points outside it are drawn
+    /// past the frame.
+    pub fn y_range(mut self, lo: f64, hi: f64) -> LineChart {
+        self.y_range = Some((lo, hi));
         self
     }
 
@@ -97,7 +110,10 @@ impl LineChart {
         // A point is drawable if x is finite and y fits the y axis.
         let ok = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!log || y > 0.0);
         let xr = finite_range(all().filter(|p| ok(p)).map(|p| p.0), false);
-        let yr = finite_range(all().filter(|p| ok(p)).map(|p| p.1), log);
+        let yr = match self.y_range {
+            Some(r) => Some(r),
+            None => finite_range(all().filter(|p| ok(p)).map(|p| p.1), log),
+        };
         let x = match xr {
             Some((lo, hi)) => Axis::linear(lo, hi, 7, true),
             None => Axis::linear(0.0, 1.0, 7, true),
@@ -153,4 +169,47 @@ impl LineChart {
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
         super::write_file(path.as_ref(), &self.to_svg())
     }
+}
+
+/// Several charts in one SVG image, laid out in a grid of `columns` columns
+/// (row by row, in order), each in a cell as large as the largest chart.
+/// Each chart is nested as its own `<svg>` element, so it looks exactly as
+/// it does alone. The same charts always give the same bytes.
+pub fn chart_grid(charts: &[LineChart], columns: usize) -> String {
+    let cols = columns.clamp(1, charts.len().max(1));
+    let rows = charts.len().div_ceil(cols).max(1);
+    let cell_w = charts.iter().map(|c| c.width).fold(0.0, f64::max);
+    let cell_h = charts.iter().map(|c| c.height).fold(0.0, f64::max);
+    let (w, h) = (cell_w * cols as f64, cell_h * rows as f64);
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+         viewBox=\"0 0 {w} {h}\">\n",
+        w = num(w),
+        h = num(h)
+    ));
+    for (k, c) in charts.iter().enumerate() {
+        let (x, y) = ((k % cols) as f64 * cell_w, (k / cols) as f64 * cell_h);
+        let doc = c.to_svg();
+        // Drop the XML declaration and place the chart's root element.
+        let body = doc.split_once('\n').map_or(doc.as_str(), |(_, rest)| rest);
+        let body = body.replacen(
+            "<svg ",
+            &format!("<svg x=\"{}\" y=\"{}\" ", num(x), num(y)),
+            1,
+        );
+        out.push_str(&body);
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Writes `chart_grid(charts, columns)` to `path`; the error names the path.
+pub fn save_chart_grid(
+    charts: &[LineChart],
+    columns: usize,
+    path: impl AsRef<std::path::Path>,
+) -> crate::Result<()> {
+    super::write_file(path.as_ref(), &chart_grid(charts, columns))
 }

@@ -25,7 +25,7 @@ mod scatter;
 pub mod svg;
 
 pub use chart::{colour, Titles, PALETTE};
-pub use line::{LineChart, Series};
+pub use line::{chart_grid, save_chart_grid, LineChart, Series};
 pub use scatter::{Scatter, ScatterPoint};
 
 /// Writes `text` to `path`, with an error that names the path.
