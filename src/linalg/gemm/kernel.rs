@@ -240,7 +240,7 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     debug_assert!(t.mr == MR && t.nr == NR, "tile constants disagree");
     if let BSource::Packed(pb) = task.b {
         if task.i1 - task.i0 == 1 {
-            return row_times_packed::<T, FMA>(task, t.kc, pb.dense(), pb.shape().1, abuf);
+            return row_times_packed::<T, NR, FMA>(task, t.kc, pb, abuf);
         }
     }
     let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
@@ -314,58 +314,44 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
 }
 
 /// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
-/// matrix–vector product over columns `j0 .. j1`, as a sequence of axpys over
-/// the rows of op(B), which `PackedB` also keeps in plain row-major form:
-///
-/// ```text
-/// for each KC block:  t = a[p₀]·B[p₀, :];  t += a[p]·B[p, :] for the other p;  c ← α·t + β·c
-/// ```
-///
-/// That is the tile kernel's arithmetic for each element (same order, same
-/// roundings), so the result is bit-identical to the general path, while each
-/// axpy is a simple loop that vectorises and streams B once.
+/// matrix–vector product over columns `j0 .. j1`. Padding that one row to
+/// MR rows would multiply the work by MR; instead the row is paired with a
+/// row of zeros and each packed B sliver goes through the micro-kernel with
+/// MR = 2 (with a single row, LLVM splits the tile into odd vector widths;
+/// two rows also give the FMA units independent chains). Row 0 of the result
+/// is computed exactly as the tile path computes it.
 #[inline(always)]
-pub(crate) fn row_times_packed<T: Scalar, const FMA: bool>(
+pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FMA: bool>(
     task: &Task<'_, T>,
     kc_max: usize,
-    dense: &[T],
-    n: usize,
+    pb: &PackedB<T>,
     abuf: &mut Vec<T>,
 ) {
     let (i, k, j0, j1) = (task.i0, task.k, task.j0, task.j1);
-    let w = j1 - j0;
-    if abuf.len() < k + w {
-        abuf.resize(k + w, T::ZERO);
+    if abuf.len() < 2 * k {
+        abuf.resize(2 * k, T::ZERO);
     }
-    let (a_buf, t) = abuf.split_at_mut(k);
-    let t = &mut t[..w];
-    // op(A)[i, ..], contiguous.
-    let a: &[T] = match task.op_a {
-        Op::N => &task.a.row(i)[..k],
-        Op::T => {
-            for (p, v) in a_buf.iter_mut().enumerate() {
-                *v = task.a.at(p, i);
-            }
-            a_buf
-        }
-    };
+    // A two-row sliver [op(A)[i, p], 0] for every p.
+    for p in 0..k {
+        abuf[2 * p] = match task.op_a {
+            Op::N => task.a.at(i, p),
+            Op::T => task.a.at(p, i),
+        };
+        abuf[2 * p + 1] = T::ZERO;
+    }
     let mut pc = 0;
     while pc < k {
         let kc = kc_max.min(k - pc);
-        let row0 = &dense[pc * n + j0..pc * n + j1];
-        let a0 = a[pc];
-        for (x, &b) in t.iter_mut().zip(row0) {
-            *x = a0 * b;
-        }
-        for p in pc + 1..pc + kc {
-            let ap = a[p];
-            let row = &dense[p * n + j0..p * n + j1];
-            for (x, &b) in t.iter_mut().zip(row) {
-                *x = if FMA { ap.mul_add(b, *x) } else { *x + ap * b };
-            }
-        }
+        let slivers = pb.block(pc, kc);
+        let a_sliver = &abuf[2 * pc..2 * (pc + kc)];
         let beta = if pc == 0 { task.beta } else { T::ONE };
-        store_row(task.c, i, j0, t, task.alpha, beta);
+        let mut jr = j0;
+        while jr < j1 {
+            let s = jr / NR;
+            let ab = micro_kernel::<T, 2, NR, FMA>(a_sliver, &slivers[s * NR * kc..(s + 1) * NR * kc]);
+            store_tile::<T, 2, NR>(task.c, i, jr, 1, NR.min(j1 - jr), &ab, task.alpha, beta);
+            jr += NR;
+        }
         pc += kc;
     }
 }

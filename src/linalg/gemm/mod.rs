@@ -146,9 +146,6 @@ pub struct PackedB<T> {
     k: usize,
     n: usize,
     data: Vec<T>,
-    /// op(B) itself, (k, n) row-major, for products with a single row of A
-    /// (a matrix–vector product, done as axpys over its rows).
-    dense: Vec<T>,
 }
 
 impl<T: Scalar> PackedB<T> {
@@ -165,7 +162,6 @@ impl<T: Scalar> PackedB<T> {
             k: 0,
             n: 0,
             data: Vec::new(),
-            dense: Vec::new(),
         };
         p.repack(op, b);
         p
@@ -177,24 +173,6 @@ impl<T: Scalar> PackedB<T> {
         self.k = k;
         self.n = n;
         kernel::pack_for(self.kernel, op, &b, k, n, &mut self.data);
-        self.dense.clear();
-        self.dense.resize(k * n, T::ZERO);
-        for p in 0..k {
-            let row = &mut self.dense[p * n..(p + 1) * n];
-            match op {
-                Op::N => row.copy_from_slice(b.row(p)),
-                Op::T => {
-                    for (j, x) in row.iter_mut().enumerate() {
-                        *x = b.at(j, p);
-                    }
-                }
-            }
-        }
-    }
-
-    /// op(B) as (k, n) row-major, for matrix–vector products.
-    pub(crate) fn dense(&self) -> &[T] {
-        &self.dense
     }
 
     /// `(k, n)`: the shape of op(B).
