@@ -92,21 +92,22 @@ pub trait GemmScalar: Sized + Copy + 'static {
 /// How many k-steps ahead the micro-kernel asks for packed B (see `prefetch`).
 const PREFETCH_STEPS: usize = 8;
 
-/// The MR × NR micro-kernel: returns Σ_p a[p·MR + i] · b[p·NR + j] over the
-/// `kc` steps of one packed A sliver and one packed B sliver (`kc ≥ 1`).
+/// The MR × W micro-kernel: returns Σ_p a[p·MR + i] · b[p·NR + j] for
+/// `j < W ≤ NR`, over the `kc` steps of one packed A sliver and one packed B
+/// sliver (`kc ≥ 1`). W is NR except on a block's last, narrower sliver.
 ///
 /// The tile starts from the first step's products rather than from zeros
 /// (the same numbers, since 0 + x rounds to x) so no zeroing pass is needed.
 #[inline(always)]
-fn micro_kernel<T: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
+fn micro_kernel<T: Scalar, const MR: usize, const NR: usize, const W: usize, const FMA: bool>(
     a: &[T], // packed sliver: kc × MR
-    b: &[T], // packed sliver: kc × NR
-) -> [[T; NR]; MR] {
+    b: &[T], // packed sliver: kc × NR, of which the first W columns are used
+) -> [[T; W]; MR] {
     let mut steps = a.chunks_exact(MR).zip(b.chunks_exact(NR));
-    let mut ab = [[T::ZERO; NR]; MR];
+    let mut ab = [[T::ZERO; W]; MR];
     if let Some((a0, b0)) = steps.next() {
         for i in 0..MR {
-            for j in 0..NR {
+            for j in 0..W {
                 ab[i][j] = a0[i] * b0[j];
             }
         }
@@ -114,12 +115,12 @@ fn micro_kernel<T: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
     for (ap, bp) in steps {
         // B streams from L2: ask for the slivers a few steps ahead.
         let ahead = bp.as_ptr().wrapping_add(PREFETCH_STEPS * NR);
-        for line in 0..(NR * T::BYTES).div_ceil(64) {
+        for line in 0..(W * T::BYTES).div_ceil(64) {
             prefetch(ahead.wrapping_add(line * 64 / T::BYTES));
         }
         for i in 0..MR {
             let ai = ap[i];
-            for j in 0..NR {
+            for j in 0..W {
                 ab[i][j] = if FMA {
                     ai.mul_add(bp[j], ab[i][j])
                 } else {
@@ -143,6 +144,38 @@ fn prefetch<T>(p: *const T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+/// One tile: the micro-kernel on an A sliver and the first `cols` columns of a
+/// B sliver, then `C ← α·AB + β·C` on the valid `rows × cols` corner at
+/// `(i0, j0)`. A block's last sliver is often narrower than NR (n = 256 with
+/// NR = 48 leaves 16 columns); the full-width kernel would waste up to two
+/// thirds of its FMAs there, so copies of the kernel 8, 16 or 32 columns wide
+/// take such slivers. Each element is still the same sum in the same order, so
+/// the width changes no bit of the result.
+#[inline(always)]
+fn tile<T: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
+    a_sliver: &[T],
+    b_sliver: &[T],
+    c: CPtr<T>,
+    (i0, j0): (usize, usize),
+    (rows, cols): (usize, usize),
+    alpha: T,
+    beta: T,
+) {
+    if NR > 8 && cols <= 8 {
+        let ab = micro_kernel::<T, MR, NR, 8, FMA>(a_sliver, b_sliver);
+        store_tile::<T, MR, 8>(c, i0, j0, rows, cols, &ab, alpha, beta);
+    } else if NR > 16 && cols <= 16 {
+        let ab = micro_kernel::<T, MR, NR, 16, FMA>(a_sliver, b_sliver);
+        store_tile::<T, MR, 16>(c, i0, j0, rows, cols, &ab, alpha, beta);
+    } else if NR > 32 && cols <= 32 {
+        let ab = micro_kernel::<T, MR, NR, 32, FMA>(a_sliver, b_sliver);
+        store_tile::<T, MR, 32>(c, i0, j0, rows, cols, &ab, alpha, beta);
+    } else {
+        let ab = micro_kernel::<T, MR, NR, NR, FMA>(a_sliver, b_sliver);
+        store_tile::<T, MR, NR>(c, i0, j0, rows, cols, &ab, alpha, beta);
+    }
 }
 
 /// Writes the valid `rows × cols` corner of a tile into C at `(i0, j0)`:
@@ -289,15 +322,24 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
                     let mut jr = 0;
                     while jr < nc {
                         let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
-                        let ab = micro_kernel::<T, MR, NR, FMA>(a_sliver, b_sliver);
                         let cols = NR.min(nc - jr);
-                        store_tile::<T, MR, NR>(
+                        // The C tile is read and written once the kernel is
+                        // done; ask for its lines now so they arrive meanwhile.
+                        for i in 0..rows {
+                            let row = task
+                                .c
+                                .ptr
+                                .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
+                            for line in 0..(cols * T::BYTES).div_ceil(64) {
+                                prefetch(row.wrapping_add(line * 64 / T::BYTES));
+                            }
+                        }
+                        tile::<T, MR, NR, FMA>(
+                            a_sliver,
+                            b_sliver,
                             task.c,
-                            ic + ir,
-                            jc + jr,
-                            rows,
-                            cols,
-                            &ab,
+                            (ic + ir, jc + jr),
+                            (rows, cols),
                             task.alpha,
                             beta,
                         );
@@ -348,8 +390,17 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         let mut jr = j0;
         while jr < j1 {
             let s = jr / NR;
-            let ab = micro_kernel::<T, 2, NR, FMA>(a_sliver, &slivers[s * NR * kc..(s + 1) * NR * kc]);
-            store_tile::<T, 2, NR>(task.c, i, jr, 1, NR.min(j1 - jr), &ab, task.alpha, beta);
+            let b_sliver = &slivers[s * NR * kc..(s + 1) * NR * kc];
+            let cols = NR.min(j1 - jr);
+            tile::<T, 2, NR, FMA>(
+                a_sliver,
+                b_sliver,
+                task.c,
+                (i, jr),
+                (1, cols),
+                task.alpha,
+                beta,
+            );
             jr += NR;
         }
         pc += kc;

@@ -37,16 +37,19 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
         let valid = MR.min(i0 + mc - r0);
         match op {
             Op::N => {
-                // op(A)[r, p] = A[r, p]: read the MR rows side by side, one
-                // column p at a time, and write each column contiguously.
-                let mut rows: [&[T]; MR] = [&[]; MR];
-                for (i, row) in rows.iter_mut().enumerate().take(valid) {
-                    let start = (r0 + i) * lda + p0;
-                    *row = &src[start..start + kc];
-                }
-                for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
-                    for i in 0..MR {
-                        dst_p[i] = if i < valid { rows[i][p] } else { T::ZERO };
+                // op(A)[r, p] = A[r, p]: walk each of the MR rows contiguously
+                // and drop its values into place i of every column.
+                for i in 0..MR {
+                    if i < valid {
+                        let start = (r0 + i) * lda + p0;
+                        let row = &src[start..start + kc];
+                        for (dst_p, &x) in out.chunks_exact_mut(MR).zip(row) {
+                            dst_p[i] = x;
+                        }
+                    } else {
+                        for dst_p in out.chunks_exact_mut(MR) {
+                            dst_p[i] = T::ZERO;
+                        }
                     }
                 }
             }
