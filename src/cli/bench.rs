@@ -7,10 +7,10 @@ use super::timing::measure;
 use crate::cli_err;
 use crate::io::json::{object, Json};
 use crate::linalg::gemm::{gemm_prepacked_with, gemm_with};
-use crate::linalg::{pool, Kernel, Matrix, Op, PackedB, Scalar};
+use crate::linalg::{pool, Kernel, Matrix, Op, PackedB, Scalar, Workspace};
 use crate::nn::Activation;
 use crate::rng::Rng;
-use crate::rnn::{stack_backward, stack_forward, CellKind, GruVariant, StackedRnn};
+use crate::rnn::{stack_backward_ws, stack_forward_ws, CellKind, GruVariant, StackedRnn};
 
 /// The default shapes (m, k, n): square, then the recurrent products
 /// (batch × hidden) · (hidden × gates·hidden).
@@ -177,10 +177,16 @@ pub fn rnn_row<T: Scalar>(
     let s0 = p.zero_states(b);
     let dy = Matrix::<T>::filled(t * b, p.output_size(), T::ONE);
     let mut grads = p.zeros_like();
+    // As a training loop would: one workspace, and each pass hands its cache
+    // and input gradient back for the next (see linalg::Workspace).
+    let mut ws = Workspace::new();
     let timing = measure(min_time, || {
-        let cache = stack_forward(&p, x.view(), &s0, None);
-        let out = stack_backward(&p, x.view(), &cache, dy.view(), None, &mut grads);
-        std::hint::black_box(out);
+        let cache = stack_forward_ws(&p, x.view(), &s0, None, &mut ws);
+        let (dx, d_states) =
+            stack_backward_ws(&p, x.view(), &cache, dy.view(), None, &mut grads, &mut ws);
+        std::hint::black_box(&d_states);
+        ws.keep(dx);
+        cache.recycle(&mut ws);
     });
     let d = if bidirectional { 2 } else { 1 };
     let g = kind.gates() as f64;

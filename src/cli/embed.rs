@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 const HELP: &str = "\
-seqmodels embed <train|similar|analogy|eval|debias> [options]
+seqmodels embed <train|similar|analogy|eval|debias|tsne> [options]
 
   embed train --corpus FILE --method sgns|cbow|glove|nplm --out FILE [options]
       --size D (100)  --window W (5)  --negative K (5)  --hs 0|1 (0)

@@ -32,6 +32,7 @@ commands:
   import         a PyTorch state_dict (safetensors) into a seqmodels checkpoint
   logits         next-token logits of a checkpoint on a prompt (JSON)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
+  bench rnn      time one forward + backward pass of RNN/GRU/LSTM layers (JSON lines)
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
   train          train a char- or word-level language model (RNN/GRU/LSTM)
@@ -40,7 +41,8 @@ commands:
   demo TASK      train a generated task and show predictions: ner (BRNN),
                  agreement (long memory), sentiment (negation), dates (seq2seq)
   data analogies write the generated corpus with known analogies (embedding test data)
-  embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval, debias
+  embed          word vectors: train (sgns|cbow|glove|nplm), similar, analogy, eval,
+                 debias, tsne
   experiment X   vanishing / exploding gradients, measured and drawn as SVG
 
 environment:

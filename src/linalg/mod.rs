@@ -15,7 +15,9 @@ mod matrix;
 pub mod pool;
 mod scalar;
 pub mod simd;
+mod workspace;
 
 pub use gemm::{gemm, gemm_prepacked, Kernel, Op, PackedB};
 pub use matrix::{assert_same_shape, MatMut, MatRef, Matrix};
 pub use scalar::Scalar;
+pub use workspace::Workspace;

@@ -16,7 +16,7 @@
 
 use super::sequence::{sequence_backward, sequence_forward, SeqCache};
 use super::{CellParams, State};
-use crate::linalg::{MatRef, Matrix, Scalar};
+use crate::linalg::{MatRef, Matrix, Scalar, Workspace};
 
 /// Reverses the time order of a time-major (T·B, F) matrix: block t becomes
 /// block T−1−t (rows within a block keep their order).
@@ -63,6 +63,14 @@ impl<T: Scalar> BiCache<T> {
     /// Final states in PyTorch's order: [forward, backward].
     pub fn final_states(&self) -> [State<T>; 2] {
         [self.forward.final_state(), self.backward.final_state()]
+    }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        self.forward.recycle(ws);
+        self.backward.recycle(ws);
+        ws.keep(self.x_reversed);
+        ws.keep(self.outputs);
     }
 }
 

@@ -30,7 +30,7 @@ use super::sequence::{
 };
 use super::{CellKind, CellParams, GruVariant, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, PackedB, Scalar};
+use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
 
 fn variant<T>(p: &CellParams<T>) -> GruVariant {
     match p.kind {
@@ -457,7 +457,7 @@ pub fn gru_cell_backward<T: Scalar>(
             );
         }
     }
-    let dx = input_gradients(p, cache.x.view(), dzx.view(), grads);
+    let dx = input_gradients(p, cache.x.view(), dzx.view(), grads, &mut Workspace::new());
     (dx, dh_prev)
 }
 
@@ -490,6 +490,13 @@ impl<T: Scalar> GruCache<T> {
             c: None,
         }
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        ws.keep(self.h);
+        ws.keep(self.gates);
+        ws.keep(self.aux);
+    }
 }
 
 /// The GRU over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H);
@@ -500,12 +507,24 @@ pub fn gru_forward<T: Scalar>(
     h0: MatRef<T>,
     mask: Option<&[T]>,
 ) -> GruCache<T> {
+    gru_forward_ws(p, x, h0, mask, &mut Workspace::new())
+}
+
+/// `gru_forward` with its buffers taken from `ws` (see `linalg::Workspace`;
+/// the same bits either way).
+pub fn gru_forward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    mask: Option<&[T]>,
+    ws: &mut Workspace<T>,
+) -> GruCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
-    let mut gates = input_projection(p, x); // (T·B, 3H)
-    let mut h = Matrix::zeros((steps + 1) * b, hsz);
+    let mut gates = input_projection(p, x, ws); // (T·B, 3H)
+    let mut h = ws.zeros((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
-    let mut aux = Matrix::zeros(steps * b, hsz);
+    let mut aux = ws.zeros(steps * b, hsz);
     let (g3, bh) = (3 * hsz, b * hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
@@ -598,17 +617,31 @@ pub fn gru_backward<T: Scalar>(
     dh_n: MatRef<T>,
     grads: &mut CellParams<T>,
 ) -> (Matrix<T>, Matrix<T>) {
+    gru_backward_ws(p, x, cache, dy, dh_n, grads, &mut Workspace::new())
+}
+
+/// `gru_backward` with its buffers taken from (and the ∂L/∂z buffers given
+/// back to) `ws` (see `linalg::Workspace`; the same bits either way).
+pub fn gru_backward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &GruCache<T>,
+    dy: MatRef<T>,
+    dh_n: MatRef<T>,
+    grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
+) -> (Matrix<T>, Matrix<T>) {
     let b = cache.batch;
     let hsz = p.hidden_size();
     let steps = cache.gates.rows() / b.max(1);
     let (g3, bh) = (3 * hsz, b * hsz);
-    let mut dzx = Matrix::zeros(steps * b, g3);
+    let mut dzx = ws.zeros(steps * b, g3);
     let mut dh = dh_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
             let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (3H, H)
-            let mut dzh = Matrix::zeros(steps * b, g3);
+            let mut dzh = ws.zeros(steps * b, g3);
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
                 let dzh_t = &mut dzh.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
@@ -640,6 +673,7 @@ pub fn gru_backward<T: Scalar>(
                 std::mem::swap(&mut dh, &mut dh_prev);
             }
             weight_hh_gradient(dzh.view(), cache.h.rows_range(0, steps * b), 0, grads);
+            ws.keep(dzh);
         }
         GruVariant::ResetBefore => {
             let w_n = PackedB::new(Op::N, p.weight_hh.rows_range(2 * hsz, g3)); // W_hn: (H, H)
@@ -708,6 +742,7 @@ pub fn gru_backward<T: Scalar>(
             );
         }
     }
-    let dx = input_gradients(p, x, dzx.view(), grads);
+    let dx = input_gradients(p, x, dzx.view(), grads, ws);
+    ws.keep(dzx);
     (dx, dh)
 }

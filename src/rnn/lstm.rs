@@ -19,7 +19,7 @@ use super::sequence::{
 };
 use super::{CellParams, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
+use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
 
 /// The fused non-linearities of one step, over a whole (B, 4H) gate block.
 ///
@@ -215,7 +215,7 @@ pub fn lstm_cell_backward<T: Scalar>(
             )
         },
     );
-    let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
+    let dx = input_gradients(p, cache.x.view(), dz.view(), grads, &mut Workspace::new());
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
     gemm(
         Op::N,
@@ -258,6 +258,13 @@ impl<T: Scalar> LstmCache<T> {
             c: Some(self.c.rows_range(n - self.batch, n).to_matrix()),
         }
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        ws.keep(self.h);
+        ws.keep(self.c);
+        ws.keep(self.gates);
+    }
 }
 
 /// The LSTM over a whole sequence. `x`: (T·B, I), time-major; `h0`, `c0`:
@@ -275,13 +282,26 @@ pub fn lstm_forward<T: Scalar>(
     c0: MatRef<T>,
     mask: Option<&[T]>,
 ) -> LstmCache<T> {
+    lstm_forward_ws(p, x, h0, c0, mask, &mut Workspace::new())
+}
+
+/// `lstm_forward` with its buffers taken from `ws` (see `linalg::Workspace`;
+/// the same bits either way).
+pub fn lstm_forward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    c0: MatRef<T>,
+    mask: Option<&[T]>,
+    ws: &mut Workspace<T>,
+) -> LstmCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
     // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H).
-    let mut gates = input_projection(p, x);
+    let mut gates = input_projection(p, x, ws);
     let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
-    let mut h = Matrix::zeros((steps + 1) * b, hsz);
-    let mut c = Matrix::zeros((steps + 1) * b, hsz);
+    let mut h = ws.zeros((steps + 1) * b, hsz);
+    let mut c = ws.zeros((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
     for t in 0..steps {
@@ -329,11 +349,27 @@ pub fn lstm_backward<T: Scalar>(
     dc_n: MatRef<T>,
     grads: &mut CellParams<T>,
 ) -> (Matrix<T>, Matrix<T>, Matrix<T>) {
+    lstm_backward_ws(p, x, cache, dy, dh_n, dc_n, grads, &mut Workspace::new())
+}
+
+/// `lstm_backward` with its buffers taken from (and ∂L/∂z given back to)
+/// `ws` (see `linalg::Workspace`; the same bits either way).
+#[allow(clippy::too_many_arguments)]
+pub fn lstm_backward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &LstmCache<T>,
+    dy: MatRef<T>,
+    dh_n: MatRef<T>,
+    dc_n: MatRef<T>,
+    grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
+) -> (Matrix<T>, Matrix<T>, Matrix<T>) {
     let b = cache.batch;
     let hsz = p.hidden_size();
     let steps = cache.gates.rows() / b.max(1);
     let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
-    let mut dz = Matrix::zeros(steps * b, 4 * hsz);
+    let mut dz = ws.zeros(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
@@ -370,7 +406,8 @@ pub fn lstm_backward<T: Scalar>(
         );
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    let dx = input_gradients(p, x, dz.view(), grads);
+    let dx = input_gradients(p, x, dz.view(), grads, ws);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
+    ws.keep(dz);
     (dx, dh, dc)
 }

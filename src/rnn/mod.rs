@@ -38,15 +38,24 @@ pub use bidirectional::{
     bidirectional_backward, bidirectional_forward, reverse_mask, reverse_time, BiCache,
 };
 pub use gru::{
-    gru_backward, gru_cell_backward, gru_cell_forward, gru_forward, GruCache, GruCellCache,
+    gru_backward, gru_backward_ws, gru_cell_backward, gru_cell_forward, gru_forward,
+    gru_forward_ws, GruCache, GruCellCache,
 };
 pub use lstm::{
-    lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward, LstmCache, LstmCellCache,
+    lstm_backward, lstm_backward_ws, lstm_cell_backward, lstm_cell_forward, lstm_forward,
+    lstm_forward_ws, LstmCache, LstmCellCache,
 };
-pub use sequence::{sequence_backward, sequence_forward, tbptt, SeqCache, TbpttResult};
-pub use stack::{stack_backward, stack_forward, LayerCache, StackCache, StackedRnn};
+pub use sequence::{
+    sequence_backward, sequence_backward_ws, sequence_forward, sequence_forward_ws, tbptt,
+    SeqCache, TbpttResult,
+};
+pub use stack::{
+    stack_backward, stack_backward_ws, stack_forward, stack_forward_ws, LayerCache, StackCache,
+    StackedRnn,
+};
 pub use vanilla::{
-    rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward, RnnCache, RnnCellCache,
+    rnn_backward, rnn_backward_ws, rnn_cell_backward, rnn_cell_forward, rnn_forward,
+    rnn_forward_ws, RnnCache, RnnCellCache,
 };
 
 use crate::err;

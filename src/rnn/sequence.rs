@@ -15,11 +15,11 @@
 //! where A_prev stacks a⟨0⟩ … a⟨T−1⟩. The helpers here are that frame; the
 //! time loops live in the cell files.
 
-use super::gru::{gru_backward, gru_forward, GruCache};
-use super::lstm::{lstm_backward, lstm_forward, LstmCache};
-use super::vanilla::{rnn_backward, rnn_forward, RnnCache};
+use super::gru::{gru_backward_ws, gru_forward_ws, GruCache};
+use super::lstm::{lstm_backward_ws, lstm_forward_ws, LstmCache};
+use super::vanilla::{rnn_backward_ws, rnn_forward_ws, RnnCache};
 use super::{CellKind, CellParams, State};
-use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar};
+use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
 
 /// Adds the row vector `bias` (length G·H) to every row of a row-major block.
 pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
@@ -87,8 +87,12 @@ pub(crate) fn carry_padded_rows<T: Scalar>(
 }
 
 /// Z_x = X · W_ihᵀ + b_ih for all steps at once: `x` (T·B, I) → (T·B, G·H).
-pub(crate) fn input_projection<T: Scalar>(p: &CellParams<T>, x: MatRef<T>) -> Matrix<T> {
-    let mut z = Matrix::zeros(x.rows(), p.weight_ih.rows());
+pub(crate) fn input_projection<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    ws: &mut Workspace<T>,
+) -> Matrix<T> {
+    let mut z = ws.zeros(x.rows(), p.weight_ih.rows());
     gemm(
         Op::N,
         Op::T,
@@ -109,6 +113,7 @@ pub(crate) fn input_gradients<T: Scalar>(
     x: MatRef<T>,
     dz: MatRef<T>,
     grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
 ) -> Matrix<T> {
     gemm(
         Op::T,
@@ -120,7 +125,7 @@ pub(crate) fn input_gradients<T: Scalar>(
         grads.weight_ih.view_mut(),
     );
     column_sums_into(dz, &mut grads.bias_ih);
-    let mut dx = Matrix::zeros(x.rows(), x.cols());
+    let mut dx = ws.zeros(x.rows(), x.cols());
     gemm(
         Op::N,
         Op::N,
@@ -193,6 +198,15 @@ impl<T: Scalar> SeqCache<T> {
             SeqCache::Lstm(c) => c.final_state(),
         }
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        match self {
+            SeqCache::Rnn(c) => c.recycle(ws),
+            SeqCache::Gru(c) => c.recycle(ws),
+            SeqCache::Lstm(c) => c.recycle(ws),
+        }
+    }
 }
 
 /// Runs any cell over a sequence. `x`: (T·B, I) time-major; `state0`: the
@@ -205,6 +219,18 @@ pub fn sequence_forward<T: Scalar>(
     state0: &State<T>,
     mask: Option<&[T]>,
 ) -> SeqCache<T> {
+    sequence_forward_ws(p, x, state0, mask, &mut Workspace::new())
+}
+
+/// `sequence_forward` with its buffers taken from `ws` (see
+/// `linalg::Workspace`; the same bits either way).
+pub fn sequence_forward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    state0: &State<T>,
+    mask: Option<&[T]>,
+    ws: &mut Workspace<T>,
+) -> SeqCache<T> {
     if let Some(m) = mask {
         assert!(
             m.len() == x.rows(),
@@ -215,11 +241,11 @@ pub fn sequence_forward<T: Scalar>(
     }
     let (h0, c0) = (state0.h.view(), state0.c.as_ref().map(|c| c.view()));
     match p.kind {
-        CellKind::Rnn(_) => SeqCache::Rnn(rnn_forward(p, x, h0, mask)),
-        CellKind::Gru(_) => SeqCache::Gru(gru_forward(p, x, h0, mask)),
+        CellKind::Rnn(_) => SeqCache::Rnn(rnn_forward_ws(p, x, h0, mask, ws)),
+        CellKind::Gru(_) => SeqCache::Gru(gru_forward_ws(p, x, h0, mask, ws)),
         CellKind::Lstm => {
             let c0 = c0.expect("LSTM state needs a memory cell c");
-            SeqCache::Lstm(lstm_forward(p, x, h0, c0, mask))
+            SeqCache::Lstm(lstm_forward_ws(p, x, h0, c0, mask, ws))
         }
     }
 }
@@ -236,6 +262,20 @@ pub fn sequence_backward<T: Scalar>(
     d_final: Option<&State<T>>,
     grads: &mut CellParams<T>,
 ) -> (Matrix<T>, State<T>) {
+    sequence_backward_ws(p, x, cache, dy, d_final, grads, &mut Workspace::new())
+}
+
+/// `sequence_backward` with its buffers taken from `ws` (see
+/// `linalg::Workspace`; the same bits either way).
+pub fn sequence_backward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &SeqCache<T>,
+    dy: MatRef<T>,
+    d_final: Option<&State<T>>,
+    grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
+) -> (Matrix<T>, State<T>) {
     let (tb, hsz) = dy.shape();
     let batch = match cache {
         SeqCache::Rnn(c) => c.batch,
@@ -247,16 +287,24 @@ pub fn sequence_backward<T: Scalar>(
     let d_final = d_final.unwrap_or(&zeros);
     match cache {
         SeqCache::Rnn(c) => {
-            let (dx, dh0) = rnn_backward(p, x, c, dy, d_final.h.view(), grads);
+            let (dx, dh0) = rnn_backward_ws(p, x, c, dy, d_final.h.view(), grads, ws);
             (dx, State { h: dh0, c: None })
         }
         SeqCache::Gru(c) => {
-            let (dx, dh0) = gru_backward(p, x, c, dy, d_final.h.view(), grads);
+            let (dx, dh0) = gru_backward_ws(p, x, c, dy, d_final.h.view(), grads, ws);
             (dx, State { h: dh0, c: None })
         }
         SeqCache::Lstm(c) => {
-            let (dx, dh0, dc0) =
-                lstm_backward(p, x, c, dy, d_final.h.view(), d_final.cell().view(), grads);
+            let (dx, dh0, dc0) = lstm_backward_ws(
+                p,
+                x,
+                c,
+                dy,
+                d_final.h.view(),
+                d_final.cell().view(),
+                grads,
+                ws,
+            );
             (
                 dx,
                 State {

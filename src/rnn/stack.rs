@@ -10,9 +10,9 @@
 //! Backward pass: DERIVATIONS.md, "Stacked RNN".
 
 use super::bidirectional::{bidirectional_backward, bidirectional_forward, BiCache};
-use super::sequence::{sequence_backward, sequence_forward, SeqCache};
+use super::sequence::{sequence_backward_ws, sequence_forward_ws, SeqCache};
 use super::{CellKind, CellParams, State};
-use crate::linalg::{MatRef, Matrix, Scalar};
+use crate::linalg::{MatRef, Matrix, Scalar, Workspace};
 use crate::rng::Rng;
 
 /// The parameters of an L-layer, D-direction recurrent network.
@@ -157,6 +157,14 @@ impl<T: Scalar> LayerCache<T> {
             LayerCache::Bi(c) => c.outputs.view(),
         }
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        match self {
+            LayerCache::Uni(c) => c.recycle(ws),
+            LayerCache::Bi(c) => c.recycle(ws),
+        }
+    }
 }
 
 /// What `stack_backward` needs from `stack_forward`.
@@ -185,6 +193,13 @@ impl<T: Scalar> StackCache<T> {
         }
         out
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        for c in self.layers {
+            c.recycle(ws);
+        }
+    }
 }
 
 /// Runs the stack over a sequence. `x`: (T·B, I) time-major; `states0`: one
@@ -195,6 +210,18 @@ pub fn stack_forward<T: Scalar>(
     x: MatRef<T>,
     states0: &[State<T>],
     mask: Option<&[T]>,
+) -> StackCache<T> {
+    stack_forward_ws(p, x, states0, mask, &mut Workspace::new())
+}
+
+/// `stack_forward` with the unidirectional layers' buffers taken from `ws`
+/// (see `linalg::Workspace`; the same bits either way).
+pub fn stack_forward_ws<T: Scalar>(
+    p: &StackedRnn<T>,
+    x: MatRef<T>,
+    states0: &[State<T>],
+    mask: Option<&[T]>,
+    ws: &mut Workspace<T>,
 ) -> StackCache<T> {
     assert!(
         states0.len() == p.layers.len(),
@@ -219,7 +246,13 @@ pub fn stack_forward<T: Scalar>(
                 mask,
             )))
         } else {
-            LayerCache::Uni(sequence_forward(&p.layers[l], input, &states0[l], mask))
+            LayerCache::Uni(sequence_forward_ws(
+                &p.layers[l],
+                input,
+                &states0[l],
+                mask,
+                ws,
+            ))
         };
         layers.push(cache);
     }
@@ -238,6 +271,20 @@ pub fn stack_backward<T: Scalar>(
     d_final: Option<&[State<T>]>,
     grads: &mut StackedRnn<T>,
 ) -> (Matrix<T>, Vec<State<T>>) {
+    stack_backward_ws(p, x, cache, dy, d_final, grads, &mut Workspace::new())
+}
+
+/// `stack_backward` with the unidirectional layers' buffers taken from `ws`
+/// (see `linalg::Workspace`; the same bits either way).
+pub fn stack_backward_ws<T: Scalar>(
+    p: &StackedRnn<T>,
+    x: MatRef<T>,
+    cache: &StackCache<T>,
+    dy: MatRef<T>,
+    d_final: Option<&[State<T>]>,
+    grads: &mut StackedRnn<T>,
+    ws: &mut Workspace<T>,
+) -> (Matrix<T>, Vec<State<T>>) {
     let mut d_states: Vec<Option<State<T>>> = vec![None; p.layers.len()];
     // The gradient flowing into the current layer's outputs, top layer first.
     let mut d_out: Option<Matrix<T>> = None;
@@ -253,13 +300,14 @@ pub fn stack_backward<T: Scalar>(
         };
         let dx = match &cache.layers[l] {
             LayerCache::Uni(c) => {
-                let (dx, ds) = sequence_backward(
+                let (dx, ds) = sequence_backward_ws(
                     &p.layers[l],
                     input,
                     c,
                     dy_l,
                     d_final.map(|f| &f[l]),
                     &mut grads.layers[l],
+                    ws,
                 );
                 d_states[l] = Some(ds);
                 dx
@@ -282,7 +330,9 @@ pub fn stack_backward<T: Scalar>(
             }
         };
         // Layer l's input is layer l−1's output: its gradient flows down.
-        d_out = Some(dx);
+        if let Some(used) = d_out.replace(dx) {
+            ws.keep(used);
+        }
     }
     let dx = d_out.expect("at least one layer");
     let d_states = d_states

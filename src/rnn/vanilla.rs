@@ -17,7 +17,7 @@ use super::sequence::{
 };
 use super::{CellKind, CellParams, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
+use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
 use crate::nn::Activation;
 
 fn activation<T>(p: &CellParams<T>) -> Activation {
@@ -144,7 +144,7 @@ pub fn rnn_cell_backward<T: Scalar>(
             )
         },
     );
-    let dx = input_gradients(p, cache.x.view(), dz.view(), grads);
+    let dx = input_gradients(p, cache.x.view(), dz.view(), grads, &mut Workspace::new());
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
     gemm(
         Op::N,
@@ -183,6 +183,11 @@ impl<T: Scalar> RnnCache<T> {
             c: None,
         }
     }
+
+    /// Hands the cache's memory to `ws` for the next pass.
+    pub fn recycle(self, ws: &mut Workspace<T>) {
+        ws.keep(self.h);
+    }
 }
 
 /// The RNN over a whole sequence. `x`: (T·B, I) time-major; `h0`: (B, H);
@@ -193,12 +198,24 @@ pub fn rnn_forward<T: Scalar>(
     h0: MatRef<T>,
     mask: Option<&[T]>,
 ) -> RnnCache<T> {
+    rnn_forward_ws(p, x, h0, mask, &mut Workspace::new())
+}
+
+/// `rnn_forward` with its buffers taken from (and z given back to) `ws` (see
+/// `linalg::Workspace`; the same bits either way).
+pub fn rnn_forward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    h0: MatRef<T>,
+    mask: Option<&[T]>,
+    ws: &mut Workspace<T>,
+) -> RnnCache<T> {
     let g = activation(p);
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
-    let mut z = input_projection(p, x); // (T·B, H)
+    let mut z = input_projection(p, x, ws); // (T·B, H)
     let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, H)
-    let mut h = Matrix::zeros((steps + 1) * b, hsz);
+    let mut h = ws.zeros((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     for t in 0..steps {
         let zt = &mut z.as_mut_slice()[t * b * hsz..(t + 1) * b * hsz];
@@ -218,6 +235,7 @@ pub fn rnn_forward<T: Scalar>(
         );
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
     }
+    ws.keep(z);
     RnnCache {
         batch: b,
         mask: mask.map(|m| m.to_vec()),
@@ -237,12 +255,26 @@ pub fn rnn_backward<T: Scalar>(
     dh_n: MatRef<T>,
     grads: &mut CellParams<T>,
 ) -> (Matrix<T>, Matrix<T>) {
+    rnn_backward_ws(p, x, cache, dy, dh_n, grads, &mut Workspace::new())
+}
+
+/// `rnn_backward` with its buffers taken from (and ∂L/∂z given back to)
+/// `ws` (see `linalg::Workspace`; the same bits either way).
+pub fn rnn_backward_ws<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    cache: &RnnCache<T>,
+    dy: MatRef<T>,
+    dh_n: MatRef<T>,
+    grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
+) -> (Matrix<T>, Matrix<T>) {
     let g = activation(p);
     let b = cache.batch;
     let hsz = p.hidden_size();
     let steps = (cache.h.rows() / b.max(1)).saturating_sub(1);
     let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (H, H)
-    let mut dz = Matrix::zeros(steps * b, hsz);
+    let mut dz = ws.zeros(steps * b, hsz);
     let mut dh = dh_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
     for t in (0..steps).rev() {
@@ -273,7 +305,8 @@ pub fn rnn_backward<T: Scalar>(
         );
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    let dx = input_gradients(p, x, dz.view(), grads);
+    let dx = input_gradients(p, x, dz.view(), grads, ws);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
+    ws.keep(dz);
     (dx, dh)
 }
