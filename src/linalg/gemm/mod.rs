@@ -301,10 +301,19 @@ fn run<T: Scalar>(
         T::run_task(kernel, &task(0, m, 0, n));
         return;
     }
-    // Split over columns when there are enough slivers (always with a packed B,
-    // whose slivers are column blocks), otherwise over rows.
-    let by_cols =
-        matches!(b, BSource::Packed(_)) || col_slivers >= 2 * threads || col_slivers >= row_slivers;
+    // Split the output between the threads. Each thread packs its own copy of
+    // the operand the parts share: all of A when split over columns, all of B
+    // when split over rows. So split over columns when A is the smaller
+    // operand (m ≤ n) and over rows otherwise, unless that direction has fewer
+    // slivers than threads. A pre-packed B is always split over columns (its
+    // slivers are column blocks, and A is then the small per-step operand).
+    let by_cols = if matches!(b, BSource::Packed(_)) {
+        true
+    } else if m <= n {
+        col_slivers >= threads || col_slivers >= row_slivers
+    } else {
+        row_slivers < threads && col_slivers > row_slivers
+    };
     let parts = if by_cols { col_slivers } else { row_slivers }.min(threads);
     let run_part = |p: usize| {
         if by_cols {
