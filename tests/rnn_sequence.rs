@@ -353,8 +353,10 @@ fn padded_batch_equals_each_sequence_run_alone() {
 }
 
 /// The `*_ws` functions (buffers from a `Workspace`) give the same bits as the
-/// plain ones, with a workspace that earlier passes of other shapes have left
-/// full of non-zero buffers of every size.
+/// plain ones: with a workspace that earlier passes of other shapes have left
+/// full of buffers of every size, and with one that holds only NaN buffers
+/// (`Workspace::take` does not clear memory, so this shows that every element
+/// is written before it is read).
 #[test]
 fn workspace_reuse_gives_the_same_bits() {
     use seqmodels::linalg::Workspace;
@@ -385,6 +387,10 @@ fn workspace_reuse_gives_the_same_bits() {
                 cache.recycle(&mut ws);
             }
             assert!(!ws.is_empty());
+            let mut nan_ws = Workspace::new();
+            for _ in 0..64 {
+                nan_ws.keep(Matrix::filled(64, 64, f64::NAN));
+            }
             let (steps, b) = (4, 3);
             let x = Matrix::<f64>::random_uniform(steps * b, i, -1.0, 1.0, &mut rng);
             let dy = Matrix::random_uniform(steps * b, p.output_size(), -1.0, 1.0, &mut rng);
@@ -398,15 +404,17 @@ fn workspace_reuse_gives_the_same_bits() {
                     *c = Matrix::random_uniform(b, h, -0.5, 0.5, &mut rng);
                 }
             }
-            for m in [None, Some(&mask[..])] {
+            for case in 0..4 {
+                let m = if case % 2 == 1 { Some(&mask[..]) } else { None };
+                let ws = if case < 2 { &mut ws } else { &mut nan_ws };
                 let mut g_plain = p.zeros_like();
                 let c_plain = stack_forward(&p, x.view(), &s0, m);
                 let (dx_plain, ds_plain) =
                     stack_backward(&p, x.view(), &c_plain, dy.view(), None, &mut g_plain);
                 let mut g_ws = p.zeros_like();
-                let c_ws = stack_forward_ws(&p, x.view(), &s0, m, &mut ws);
+                let c_ws = stack_forward_ws(&p, x.view(), &s0, m, ws);
                 let (dx_ws, ds_ws) =
-                    stack_backward_ws(&p, x.view(), &c_ws, dy.view(), None, &mut g_ws, &mut ws);
+                    stack_backward_ws(&p, x.view(), &c_ws, dy.view(), None, &mut g_ws, ws);
                 let what = format!(
                     "{} bidirectional={bidirectional} mask={}",
                     kind.name(),
@@ -434,7 +442,7 @@ fn workspace_reuse_gives_the_same_bits() {
                     assert_eq!(ab, bb, "{name}, {what}");
                 }
                 ws.keep(dx_ws);
-                c_ws.recycle(&mut ws);
+                c_ws.recycle(ws);
             }
         }
     }

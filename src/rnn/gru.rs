@@ -522,9 +522,9 @@ pub fn gru_forward_ws<T: Scalar>(
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
     let mut gates = input_projection(p, x, ws); // (T·B, 3H)
-    let mut h = ws.zeros((steps + 1) * b, hsz);
+    let mut h = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
-    let mut aux = ws.zeros(steps * b, hsz);
+    let mut aux = ws.take(steps * b, hsz);
     let (g3, bh) = (3 * hsz, b * hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
@@ -635,13 +635,13 @@ pub fn gru_backward_ws<T: Scalar>(
     let hsz = p.hidden_size();
     let steps = cache.gates.rows() / b.max(1);
     let (g3, bh) = (3 * hsz, b * hsz);
-    let mut dzx = ws.zeros(steps * b, g3);
+    let mut dzx = ws.take(steps * b, g3);
     let mut dh = dh_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
             let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (3H, H)
-            let mut dzh = ws.zeros(steps * b, g3);
+            let mut dzh = ws.take(steps * b, g3);
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
                 let dzh_t = &mut dzh.as_mut_slice()[t * b * g3..(t + 1) * b * g3];

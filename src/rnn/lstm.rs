@@ -300,8 +300,8 @@ pub fn lstm_forward_ws<T: Scalar>(
     // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H).
     let mut gates = input_projection(p, x, ws);
     let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
-    let mut h = ws.zeros((steps + 1) * b, hsz);
-    let mut c = ws.zeros((steps + 1) * b, hsz);
+    let mut h = ws.take((steps + 1) * b, hsz);
+    let mut c = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
     for t in 0..steps {
@@ -369,7 +369,7 @@ pub fn lstm_backward_ws<T: Scalar>(
     let hsz = p.hidden_size();
     let steps = cache.gates.rows() / b.max(1);
     let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
-    let mut dz = ws.zeros(steps * b, 4 * hsz);
+    let mut dz = ws.take(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);

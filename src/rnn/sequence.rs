@@ -92,7 +92,7 @@ pub(crate) fn input_projection<T: Scalar>(
     x: MatRef<T>,
     ws: &mut Workspace<T>,
 ) -> Matrix<T> {
-    let mut z = ws.zeros(x.rows(), p.weight_ih.rows());
+    let mut z = ws.take(x.rows(), p.weight_ih.rows());
     gemm(
         Op::N,
         Op::T,
@@ -125,7 +125,7 @@ pub(crate) fn input_gradients<T: Scalar>(
         grads.weight_ih.view_mut(),
     );
     column_sums_into(dz, &mut grads.bias_ih);
-    let mut dx = ws.zeros(x.rows(), x.cols());
+    let mut dx = ws.take(x.rows(), x.cols());
     gemm(
         Op::N,
         Op::N,

@@ -215,7 +215,7 @@ pub fn rnn_forward_ws<T: Scalar>(
     let steps = x.rows() / b.max(1);
     let mut z = input_projection(p, x, ws); // (T·B, H)
     let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, H)
-    let mut h = ws.zeros((steps + 1) * b, hsz);
+    let mut h = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     for t in 0..steps {
         let zt = &mut z.as_mut_slice()[t * b * hsz..(t + 1) * b * hsz];
@@ -274,7 +274,7 @@ pub fn rnn_backward_ws<T: Scalar>(
     let hsz = p.hidden_size();
     let steps = (cache.h.rows() / b.max(1)).saturating_sub(1);
     let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (H, H)
-    let mut dz = ws.zeros(steps * b, hsz);
+    let mut dz = ws.take(steps * b, hsz);
     let mut dh = dh_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
     for t in (0..steps).rev() {
