@@ -247,30 +247,7 @@ impl Trainer {
         }
         self.opt
             .step(&mut self.lm.net.tensors_mut(), &self.grads.tensors());
-        // All finite? A cheap pass without early exit (it vectorizes); the
-        // names are looked up only when something overflowed.
-        let all_finite = self.lm.net.tensors().iter().all(|v| {
-            let mut bad = 0u32;
-            vectorized(
-                #[inline(always)]
-                || {
-                    let mut n = 0u32;
-                    for x in v.iter() {
-                        n += (!x.is_finite()) as u32;
-                    }
-                    bad = n;
-                },
-            );
-            bad == 0
-        });
-        if !all_finite {
-            let name = self
-                .lm
-                .net
-                .named_tensors()
-                .into_iter()
-                .find(|(_, _, v)| v.iter().any(|x| !x.is_finite()))
-                .map_or(String::from("a parameter"), |(name, _, _)| name);
+        if let Some(name) = self.non_finite_parameter() {
             return Err(err!(
                 "step {step}: the update made {name} overflow (infinite or NaN): training \
                  diverged (try a smaller --lr or clipping)"
@@ -297,20 +274,10 @@ impl Trainer {
         })
     }
 
-    /// Everything needed to resume, as a checkpoint file's bytes.
-    pub fn checkpoint_bytes(&self) -> Vec<u8> {
-        let parts = (&self.state, &self.opt, self.carried.as_deref());
-        writer(&self.lm, Some(parts)).to_bytes()
-    }
-
-    /// Saves a checkpoint atomically: an interrupted save leaves any earlier
-    /// file at `path` intact. Creates the folder if needed.
-    /// Refuses (with an error) to save parameters that are not all finite,
-    /// so a saved checkpoint is always a good one.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        // All finite? A cheap pass without early exit (it vectorizes); the
-        // names are looked up only when something overflowed.
+    /// The name of the first parameter tensor holding an infinite or NaN
+    /// value, if any. A pass without early exit (it vectorizes) checks every
+    /// element first; names are built only when something is wrong.
+    fn non_finite_parameter(&self) -> Option<String> {
         let all_finite = self.lm.net.tensors().iter().all(|v| {
             let mut bad = 0u32;
             vectorized(
@@ -325,13 +292,30 @@ impl Trainer {
             );
             bad == 0
         });
-        if let Some((name, _, _)) = self
-            .lm
+        if all_finite {
+            return None;
+        }
+        self.lm
             .net
             .named_tensors()
             .into_iter()
-            .find(|(_, _, v)| !all_finite && v.iter().any(|x| !x.is_finite()))
-        {
+            .find(|(_, _, v)| v.iter().any(|x| !x.is_finite()))
+            .map(|(name, _, _)| name)
+    }
+
+    /// Everything needed to resume, as a checkpoint file's bytes.
+    pub fn checkpoint_bytes(&self) -> Vec<u8> {
+        let parts = (&self.state, &self.opt, self.carried.as_deref());
+        writer(&self.lm, Some(parts)).to_bytes()
+    }
+
+    /// Saves a checkpoint atomically: an interrupted save leaves any earlier
+    /// file at `path` intact. Creates the folder if needed.
+    /// Refuses (with an error) to save parameters that are not all finite,
+    /// so a saved checkpoint is always a good one.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if let Some(name) = self.non_finite_parameter() {
             return Err(err!(
                 "step {}: parameter {name} is not finite: training diverged; {} was not written",
                 self.state.step,
