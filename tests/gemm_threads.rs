@@ -29,13 +29,15 @@ fn bits<T: Scalar>(m: &Matrix<T>) -> Vec<u64> {
 fn threads_bit_exact<T: Scalar>() {
     let mut rng = Rng::new(8);
     // Large enough to be split (≥ 2^18 multiply-adds), with ragged edges, and
-    // shapes that split by columns (wide C) and by rows (tall, narrow C).
+    // shapes that split by columns (m ≤ n) and by rows (m > n, including
+    // (700, 130, 500), where C is also wide enough for a column split).
     for &(m, k, n) in &[
         (97, 300, 521),
         (32, 512, 2048),
         (1, 700, 1500),
         (1000, 300, 20),
         (200, 1100, 3),
+        (700, 130, 500),
     ] {
         for (op_a, op_b) in OPS {
             let (ar, ac) = stored(op_a, m, k);
