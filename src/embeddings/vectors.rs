@@ -183,9 +183,7 @@ impl WordVectors {
         negative: &[&str],
         topn: usize,
     ) -> Result<Vec<(String, f32)>> {
-        let all: Vec<&str> = positive.iter().chain(negative).copied().collect();
-        self.indices(&all)?;
-        let (pos, neg) = (self.indices(positive)?, self.indices(negative)?);
+        let (pos, neg) = self.query_indices(positive, negative)?;
         if pos.is_empty() && neg.is_empty() {
             return Err(err!("most_similar: give at least one word"));
         }
@@ -216,9 +214,7 @@ impl WordVectors {
         negative: &[&str],
         topn: usize,
     ) -> Result<Vec<(String, f32)>> {
-        let all: Vec<&str> = positive.iter().chain(negative).copied().collect();
-        self.indices(&all)?;
-        let (pos, neg) = (self.indices(positive)?, self.indices(negative)?);
+        let (pos, neg) = self.query_indices(positive, negative)?;
         if pos.is_empty() {
             return Err(err!("most_similar_cosmul: give at least one positive word"));
         }
@@ -260,6 +256,21 @@ impl WordVectors {
         let words = self.words[..n].to_vec();
         let m = self.vectors.rows_range(0, n).to_matrix();
         WordVectors::new(words, m).expect("a prefix of distinct words is distinct")
+    }
+
+    /// The indices of an analogy query's positive and negative words; one
+    /// error names every unknown word of both lists.
+    fn query_indices(
+        &self,
+        positive: &[&str],
+        negative: &[&str],
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
+        let all: Vec<&str> = positive.iter().chain(negative).copied().collect();
+        let idx = self.indices(&all)?;
+        let neg = idx[positive.len()..].to_vec();
+        let mut pos = idx;
+        pos.truncate(positive.len());
+        Ok((pos, neg))
     }
 
     fn indices(&self, ws: &[&str]) -> Result<Vec<usize>> {
