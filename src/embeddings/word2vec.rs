@@ -27,11 +27,19 @@
 //!   α₀ · 10⁻⁴, recomputed every 10 000 words.
 //! - **Hogwild** (Recht et al. 2011): threads train on their own byte range of
 //!   the corpus file and update the shared matrices without locks. Rust has no
-//!   benign data races, so the matrices are `AtomicU32` cells holding f32 bits,
-//!   read and written with `Ordering::Relaxed`: a row is copied into a local
-//!   `[f32]` buffer, the arithmetic runs on plain slices (vectorised), and the
-//!   row is written back. Updates from two threads to one row may overwrite each
-//!   other, as in word2vec.c; that is the Hogwild bargain.
+//!   benign data races, so the matrices are `AtomicU64` cells each holding two
+//!   f32s, read and written with `Ordering::Relaxed` ([`SharedMatrix`]): a row
+//!   is copied into a local `[f32]` buffer, the arithmetic runs on plain slices
+//!   (vectorised), and the row is written back. Updates from two threads to one
+//!   row may overwrite each other, as in word2vec.c; that is the Hogwild
+//!   bargain. With one thread there is nothing to share: the matrices stay
+//!   plain and rows are updated in place. [`RowStore`] is the one interface
+//!   over both, so the training loop is written once.
+//! - **Speed.** The updates of each line run under `linalg::simd::vectorized`
+//!   (AVX-512 or AVX2 where the CPU has them; the same arithmetic, so the same
+//!   bits, on every path). The word and its negatives are all drawn before the
+//!   first is trained, and one value of each of their rows' cache lines is read
+//!   up front ([`RowStore::touch_row`]), so their cache misses overlap.
 //!
 //! **Determinism.** With `threads = 1` the result is bit for bit a function of
 //! the seed (one generator, one pass order). With more threads it is not: the
@@ -47,10 +55,11 @@ use super::corpus::{Corpus, Vocab};
 use super::vectors::WordVectors;
 use crate::err;
 use crate::error::Result;
+use crate::linalg::simd::vectorized;
 use crate::linalg::Scalar;
 use crate::rng::Rng;
 use crate::Matrix;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -173,76 +182,194 @@ pub struct Trained {
 }
 
 /// A matrix shared by Hogwild threads: f32 values stored as bits in
-/// `AtomicU32`, accessed with `Relaxed` ordering (plain loads and stores on
-/// x86 and ARM; no locks, no fences).
+/// `AtomicU64` cells, two per cell (element 2i in the low half, 2i + 1 in the
+/// high half), accessed with `Relaxed` ordering: plain 64-bit loads and stores
+/// on x86 and ARM, no locks, no fences. A 64-bit cell moves two values per
+/// instruction, which halves the cost of copying a row in and out. Each row
+/// starts on a 64-byte cache line (its stride is rounded up to 16 values), so
+/// a row of D values touches ⌈D/16⌉ lines and no two rows share a line.
 pub struct SharedMatrix {
-    data: Vec<AtomicU32>,
+    data: Vec<AtomicU64>,
+    /// First cell of row 0 (skips to a 64-byte boundary).
+    offset: usize,
+    /// Cells per row.
+    stride: usize,
+    rows: usize,
     cols: usize,
 }
 
 impl SharedMatrix {
     /// From a matrix.
     pub fn from_matrix(m: &Matrix<f32>) -> SharedMatrix {
-        SharedMatrix {
-            data: m
-                .as_slice()
-                .iter()
-                .map(|x| AtomicU32::new(x.to_bits()))
-                .collect(),
-            cols: m.cols(),
+        let (rows, cols) = (m.rows(), m.cols());
+        let stride = cols.div_ceil(16) * 8;
+        let data: Vec<AtomicU64> = (0..rows * stride + 7).map(|_| AtomicU64::new(0)).collect();
+        let offset = (64 - data.as_ptr() as usize % 64) % 64 / 8;
+        let sm = SharedMatrix {
+            data,
+            offset,
+            stride,
+            rows,
+            cols,
+        };
+        for r in 0..rows {
+            sm.store_row(r, m.row(r));
         }
+        sm
     }
 
-    /// Copies row `r` into `out`.
-    #[inline]
+    /// The cells of row `r`.
+    #[inline(always)]
+    fn cells(&self, r: usize) -> &[AtomicU64] {
+        let start = self.offset + r * self.stride;
+        &self.data[start..start + self.stride]
+    }
+
+    /// Copies row `r` into `out` (`cols` values).
+    #[inline(always)]
     pub fn load_row(&self, r: usize, out: &mut [f32]) {
-        let row = &self.data[r * self.cols..(r + 1) * self.cols];
-        for (o, a) in out.iter_mut().zip(row) {
-            *o = f32::from_bits(a.load(Relaxed));
+        let out = &mut out[..self.cols];
+        let cells = self.cells(r);
+        let mut pairs = out.chunks_exact_mut(2);
+        for (o, a) in (&mut pairs).zip(cells) {
+            let x = a.load(Relaxed);
+            o[0] = f32::from_bits(x as u32);
+            o[1] = f32::from_bits((x >> 32) as u32);
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = f32::from_bits(cells[self.cols / 2].load(Relaxed) as u32);
         }
     }
 
-    /// Adds row `r` into `acc`.
-    #[inline]
-    pub fn add_row_into(&self, r: usize, acc: &mut [f32]) {
-        let row = &self.data[r * self.cols..(r + 1) * self.cols];
-        for (o, a) in acc.iter_mut().zip(row) {
-            *o += f32::from_bits(a.load(Relaxed));
-        }
-    }
-
-    /// Writes `src` into row `r`.
-    #[inline]
+    /// Writes `src` (`cols` values) into row `r`.
+    #[inline(always)]
     pub fn store_row(&self, r: usize, src: &[f32]) {
-        let row = &self.data[r * self.cols..(r + 1) * self.cols];
-        for (a, &s) in row.iter().zip(src) {
-            a.store(s.to_bits(), Relaxed);
+        let src = &src[..self.cols];
+        let cells = self.cells(r);
+        let mut pairs = src.chunks_exact(2);
+        for (s, a) in (&mut pairs).zip(cells) {
+            a.store(
+                s[0].to_bits() as u64 | (s[1].to_bits() as u64) << 32,
+                Relaxed,
+            );
         }
-    }
-
-    /// Row `r` += `delta` (read, add, write: not atomic as a whole).
-    #[inline]
-    pub fn add_to_row(&self, r: usize, delta: &[f32]) {
-        let row = &self.data[r * self.cols..(r + 1) * self.cols];
-        for (a, &d) in row.iter().zip(delta) {
-            a.store((f32::from_bits(a.load(Relaxed)) + d).to_bits(), Relaxed);
+        if let [last] = pairs.remainder() {
+            cells[self.cols / 2].store(last.to_bits() as u64, Relaxed);
         }
     }
 
     /// A plain copy.
     pub fn to_matrix(&self) -> Matrix<f32> {
-        let v: Vec<f32> = self
-            .data
-            .iter()
-            .map(|a| f32::from_bits(a.load(Relaxed)))
-            .collect();
-        let rows = v.len() / self.cols.max(1);
-        Matrix::from_vec(rows, self.cols, v)
+        let mut m = Matrix::zeros(self.rows, self.cols);
+        for r in 0..self.rows {
+            self.load_row(r, m.row_mut(r));
+        }
+        m
     }
 }
 
+/// How the training loop reaches the rows of syn0, syn1neg and syn1. One
+/// thread owns plain matrices and updates rows in place (`&mut Matrix<f32>`);
+/// Hogwild threads each hold a [`SharedRows`] handle, which copies a row out
+/// of the shared matrix, lets the arithmetic run on the copy and writes it
+/// back. The arithmetic is the same either way, so one thread gives the same
+/// bits through both.
+pub trait RowStore {
+    /// Copies row `r` into `out`.
+    fn load_row(&mut self, r: usize, out: &mut [f32]);
+    /// Writes `src` into row `r`.
+    fn store_row(&mut self, r: usize, src: &[f32]);
+    /// Runs `f` on row `r` and keeps what it wrote there.
+    fn update_row<R>(&mut self, r: usize, f: impl FnOnce(&mut [f32]) -> R) -> R;
+    /// Reads one value from each 64-byte line of row `r` and returns their
+    /// bits folded together. Touching the rows of several upcoming updates
+    /// first lets their cache misses overlap instead of waiting one by one;
+    /// the caller passes the result to `std::hint::black_box` so the reads
+    /// stay in the program.
+    fn touch_row(&self, r: usize) -> u64;
+}
+
+impl RowStore for &mut Matrix<f32> {
+    #[inline(always)]
+    fn load_row(&mut self, r: usize, out: &mut [f32]) {
+        out.copy_from_slice(self.row(r));
+    }
+
+    #[inline(always)]
+    fn store_row(&mut self, r: usize, src: &[f32]) {
+        self.row_mut(r).copy_from_slice(src);
+    }
+
+    #[inline(always)]
+    fn update_row<R>(&mut self, r: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        f(self.row_mut(r))
+    }
+
+    #[inline(always)]
+    fn touch_row(&self, r: usize) -> u64 {
+        let mut bits = 0;
+        for x in self.row(r).iter().step_by(16) {
+            bits ^= x.to_bits() as u64;
+        }
+        bits
+    }
+}
+
+/// One Hogwild thread's handle on a [`SharedMatrix`]: the matrix and a row
+/// buffer for [`RowStore::update_row`].
+pub struct SharedRows<'a> {
+    m: &'a SharedMatrix,
+    buf: Vec<f32>,
+}
+
+impl<'a> SharedRows<'a> {
+    /// A handle on `m`.
+    pub fn new(m: &'a SharedMatrix) -> SharedRows<'a> {
+        SharedRows {
+            m,
+            buf: vec![0.0; m.cols],
+        }
+    }
+}
+
+impl RowStore for SharedRows<'_> {
+    #[inline(always)]
+    fn load_row(&mut self, r: usize, out: &mut [f32]) {
+        self.m.load_row(r, out);
+    }
+
+    #[inline(always)]
+    fn store_row(&mut self, r: usize, src: &[f32]) {
+        self.m.store_row(r, src);
+    }
+
+    #[inline(always)]
+    fn update_row<R>(&mut self, r: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        self.m.load_row(r, &mut self.buf);
+        let out = f(&mut self.buf);
+        self.m.store_row(r, &self.buf);
+        out
+    }
+
+    #[inline(always)]
+    fn touch_row(&self, r: usize) -> u64 {
+        let mut bits = 0;
+        for a in self.m.cells(r).iter().step_by(8) {
+            bits ^= a.load(Relaxed);
+        }
+        bits
+    }
+}
+
+/// The three matrices as one thread sees them.
+struct Tables<S> {
+    syn0: S,
+    syn1neg: S,
+    syn1: S,
+}
+
 /// u·v with eight lane accumulators, so it vectorises without fast-math.
-#[inline]
+#[inline(always)]
 pub fn dot<T: Scalar>(u: &[T], v: &[T]) -> T {
     let n = u.len().min(v.len());
     let (u, v) = (&u[..n], &v[..n]);
@@ -276,7 +403,7 @@ pub fn dot<T: Scalar>(u: &[T], v: &[T]) -> T {
 ///
 /// i.e. one SGD step of size α on u, and −α·∂ℓ/∂h accumulated for h. `h`: (D),
 /// `u`: (D), `dh`: (D). Returns f.
-#[inline]
+#[inline(always)]
 pub fn pair_update<T: Scalar>(h: &[T], u: &mut [T], y: T, alpha: T, dh: &mut [T]) -> T {
     let f = dot(h, u);
     let g = alpha * (y - f.sigmoid());
@@ -398,9 +525,9 @@ impl UnigramTable {
 /// its path from the root (indices into syn1, 0..V−1) and the code bits.
 #[derive(Clone, Debug)]
 pub struct Huffman {
-    /// points[w]: inner-node ids from the root down.
+    /// `points[w]`: inner-node ids from the root down.
     pub points: Vec<Vec<u32>>,
-    /// codes[w]: the branch taken at each of those nodes (0 or 1).
+    /// `codes[w]`: the branch taken at each of those nodes (0 or 1).
     pub codes: Vec<Vec<u8>>,
 }
 
@@ -473,9 +600,6 @@ struct Shared<'a> {
     corpus: &'a Corpus,
     vocab: &'a Vocab,
     cfg: &'a Word2VecConfig,
-    syn0: SharedMatrix,
-    syn1neg: SharedMatrix,
-    syn1: SharedMatrix,
     table: Option<UnigramTable>,
     tree: Option<Huffman>,
     /// Keep threshold per word, scaled to 2³².
@@ -507,8 +631,10 @@ pub fn train_word2vec_with_vocab(
     let (v, d) = (vocab.len(), cfg.size);
     let mut rng = Rng::new(cfg.seed);
     // syn0 from U(−0.5/D, 0.5/D) row by row, as word2vec.c; output rows zero.
-    let syn0 = Matrix::<f32>::random_uniform(v, d, -0.5 / d as f64, 0.5 / d as f64, &mut rng);
+    let mut syn0 = Matrix::<f32>::random_uniform(v, d, -0.5 / d as f64, 0.5 / d as f64, &mut rng);
     let zeros_if = |on: bool, rows: usize| Matrix::<f32>::zeros(if on { rows } else { 0 }, d);
+    let mut syn1neg = zeros_if(cfg.negative > 0, v);
+    let mut syn1 = zeros_if(cfg.hs, v - 1);
     let total = vocab.total as f64;
     let keep = vocab
         .counts
@@ -527,9 +653,6 @@ pub fn train_word2vec_with_vocab(
         corpus,
         vocab: &vocab,
         cfg,
-        syn0: SharedMatrix::from_matrix(&syn0),
-        syn1neg: SharedMatrix::from_matrix(&zeros_if(cfg.negative > 0, v)),
-        syn1: SharedMatrix::from_matrix(&zeros_if(cfg.hs, v - 1)),
         table: (cfg.negative > 0).then(|| UnigramTable::new(&vocab.counts, 0.75)),
         tree: cfg.hs.then(|| Huffman::new(&vocab.counts)),
         keep,
@@ -542,16 +665,32 @@ pub fn train_word2vec_with_vocab(
     };
     let rngs: Vec<Rng> = (0..cfg.threads).map(|_| rng.fork()).collect();
     let results: Vec<Result<()>> = if cfg.threads == 1 {
-        vec![worker(&sh, 0, rngs[0].clone())]
+        // One thread: the plain matrices, updated in place.
+        let tables = Tables {
+            syn0: &mut syn0,
+            syn1neg: &mut syn1neg,
+            syn1: &mut syn1,
+        };
+        vec![worker(&sh, tables, 0, rngs[0].clone())]
     } else {
-        std::thread::scope(|s| {
+        let shared = Tables {
+            syn0: SharedMatrix::from_matrix(&syn0),
+            syn1neg: SharedMatrix::from_matrix(&syn1neg),
+            syn1: SharedMatrix::from_matrix(&syn1),
+        };
+        let results = std::thread::scope(|s| {
             let handles: Vec<_> = rngs
                 .into_iter()
                 .enumerate()
                 .map(|(t, r)| {
-                    let sh = &sh;
+                    let (sh, shared) = (&sh, &shared);
                     s.spawn(move || {
-                        let out = worker(sh, t, r);
+                        let tables = Tables {
+                            syn0: SharedRows::new(&shared.syn0),
+                            syn1neg: SharedRows::new(&shared.syn1neg),
+                            syn1: SharedRows::new(&shared.syn1),
+                        };
+                        let out = worker(sh, tables, t, r);
                         if out.is_err() {
                             sh.stop.store(true, Relaxed);
                         }
@@ -563,7 +702,11 @@ pub fn train_word2vec_with_vocab(
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
-        })
+        });
+        syn0 = shared.syn0.to_matrix();
+        syn1neg = shared.syn1neg.to_matrix();
+        syn1 = shared.syn1.to_matrix();
+        results
     };
     // Report the first real error, not a thread that stopped because of it.
     if let Some(e) = results
@@ -576,12 +719,8 @@ pub fn train_word2vec_with_vocab(
     let seconds = sh.start.elapsed().as_secs_f64();
     let (ls, lc) = *sh.last_loss.lock().unwrap_or_else(|p| p.into_inner());
     let loss = if lc > 0 { ls / lc as f64 } else { 0.0 };
-    let output = if cfg.negative > 0 {
-        sh.syn1neg.to_matrix()
-    } else {
-        sh.syn1.to_matrix()
-    };
-    let vectors = WordVectors::new(vocab.words.clone(), sh.syn0.to_matrix())?;
+    let output = if cfg.negative > 0 { syn1neg } else { syn1 };
+    let vectors = WordVectors::new(vocab.words.clone(), syn0)?;
     Ok(Trained {
         vectors,
         output,
@@ -597,19 +736,24 @@ const STOPPED: &str = "stopped because another thread failed";
 /// are cut into pieces this long.
 pub const MAX_SENTENCE: usize = 10_000;
 
-fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
+fn worker<S: RowStore>(
+    sh: &Shared,
+    mut tables: Tables<S>,
+    thread: usize,
+    mut rng: Rng,
+) -> Result<()> {
     let cfg = sh.cfg;
     let d = cfg.size;
     let alpha0 = cfg.alpha as f32;
     let mut alpha = alpha0;
     let (mut buf, mut ids, mut sen) = (String::new(), Vec::new(), Vec::new());
     let mut h = vec![0f32; d];
-    let mut u = vec![0f32; d];
     let mut dh = vec![0f32; d];
     let mut ctx = Context {
         ids: Vec::with_capacity(2 * cfg.window),
         mult: Vec::with_capacity(2 * cfg.window),
         rows: vec![0f32; 2 * cfg.window * d],
+        targets: Vec::with_capacity(cfg.negative + 1),
     };
     let mut counted = 0u64; // words read since the last report
     let (mut loss_sum, mut loss_n) = (0f64, 0u64);
@@ -651,18 +795,37 @@ fn worker(sh: &Shared, thread: usize, mut rng: Rng) -> Result<()> {
                     sen.push(w);
                 }
             }
-            for piece in sen.chunks(MAX_SENTENCE) {
-                for pos in 0..piece.len() {
-                    let measure = pos % 8 == 0;
-                    let (l, n) = train_position(
-                        sh, piece, pos, alpha, measure, &mut rng, &mut h, &mut u, &mut dh, &mut ctx,
-                    );
-                    loss_sum += l;
-                    loss_n += n;
-                    ep_loss += l;
-                    ep_n += n;
-                }
-            }
+            // The line's updates, compiled for the widest vectors the CPU
+            // has (the arithmetic is the same on every path).
+            let (mut l_sum, mut n_sum) = (0f64, 0u64);
+            vectorized(
+                #[inline(always)]
+                || {
+                    for piece in sen.chunks(MAX_SENTENCE) {
+                        for pos in 0..piece.len() {
+                            let measure = pos % 8 == 0;
+                            let (l, n) = train_position(
+                                sh,
+                                &mut tables,
+                                piece,
+                                pos,
+                                alpha,
+                                measure,
+                                &mut rng,
+                                &mut h,
+                                &mut dh,
+                                &mut ctx,
+                            );
+                            l_sum += l;
+                            n_sum += n;
+                        }
+                    }
+                },
+            );
+            loss_sum += l_sum;
+            loss_n += n_sum;
+            ep_loss += l_sum;
+            ep_n += n_sum;
             Ok(())
         })?;
         if epoch + 1 == cfg.iter && thread == 0 {
@@ -681,18 +844,22 @@ struct Context {
     mult: Vec<f32>,
     /// Their rows of syn0: (2·window, D), flat.
     rows: Vec<f32>,
+    /// The negative-sampling targets of one input (the word, then the
+    /// negatives), all drawn before the first is trained.
+    targets: Vec<usize>,
 }
 
 /// Trains the centre word at `pos`; returns (loss sum, pairs) when `measure`.
-fn train_position(
+#[inline(always)]
+fn train_position<S: RowStore>(
     sh: &Shared,
+    tables: &mut Tables<S>,
     sen: &[u32],
     pos: usize,
     alpha: f32,
     measure: bool,
     rng: &mut Rng,
     h: &mut [f32],
-    u: &mut [f32],
     dh: &mut [f32],
     ctx: &mut Context,
 ) -> (f64, u64) {
@@ -710,15 +877,25 @@ fn train_position(
                     continue;
                 }
                 let last = sen[c] as usize;
-                sh.syn0.load_row(last, h);
+                tables.syn0.load_row(last, h);
                 dh.iter_mut().for_each(|x| *x = 0.0);
-                let (l, n) = train_targets(sh, word, alpha, measure, rng, h, u, dh);
+                let (l, n) = train_targets(
+                    sh,
+                    tables,
+                    word,
+                    alpha,
+                    measure,
+                    rng,
+                    h,
+                    dh,
+                    &mut ctx.targets,
+                );
                 loss += l;
                 pairs += n;
                 for k in 0..h.len() {
                     h[k] += dh[k];
                 }
-                sh.syn0.store_row(last, h);
+                tables.syn0.store_row(last, h);
             }
         }
         Architecture::Cbow => {
@@ -741,7 +918,7 @@ fn train_position(
                         let s = ctx.ids.len();
                         ctx.ids.push(id);
                         ctx.mult.push(1.0);
-                        sh.syn0.load_row(id, &mut ctx.rows[s * d..(s + 1) * d]);
+                        tables.syn0.load_row(id, &mut ctx.rows[s * d..(s + 1) * d]);
                     }
                 }
             }
@@ -757,7 +934,17 @@ fn train_position(
             let inv = 1.0 / cw as f32;
             h.iter_mut().for_each(|x| *x *= inv);
             dh.iter_mut().for_each(|x| *x = 0.0);
-            let (l, n) = train_targets(sh, word, alpha, measure, rng, h, u, dh);
+            let (l, n) = train_targets(
+                sh,
+                tables,
+                word,
+                alpha,
+                measure,
+                rng,
+                h,
+                dh,
+                &mut ctx.targets,
+            );
             loss += l;
             pairs += n;
             // As word2vec.c and gensim (cbow_mean = 1): every context row gets
@@ -768,7 +955,7 @@ fn train_position(
                 for (r, &g) in row.iter_mut().zip(dh.iter()) {
                     *r += m * g;
                 }
-                sh.syn0.store_row(id, row);
+                tables.syn0.store_row(id, row);
             }
         }
     }
@@ -777,24 +964,33 @@ fn train_position(
 
 /// Hierarchical softmax and/or negative sampling for one input `h` and
 /// target `word`; accumulates into `dh`.
-fn train_targets(
+#[inline(always)]
+fn train_targets<S: RowStore>(
     sh: &Shared,
+    tables: &mut Tables<S>,
     word: usize,
     alpha: f32,
     measure: bool,
     rng: &mut Rng,
     h: &[f32],
-    u: &mut [f32],
     dh: &mut [f32],
+    targets: &mut Vec<usize>,
 ) -> (f64, u64) {
     let (mut loss, mut pairs) = (0f64, 0u64);
     if let Some(tree) = &sh.tree {
+        let mut touched = 0;
+        for &node in &tree.points[word] {
+            touched ^= tables.syn1.touch_row(node as usize);
+        }
+        std::hint::black_box(touched);
         for (&node, &code) in tree.points[word].iter().zip(&tree.codes[word]) {
             let node = node as usize;
             let y = 1.0 - code as f32;
-            sh.syn1.load_row(node, u);
-            let f = pair_update(h, u, y, alpha, dh) as f64;
-            sh.syn1.store_row(node, u);
+            let f = tables.syn1.update_row(
+                node,
+                #[inline(always)]
+                |u| pair_update(h, u, y, alpha, dh),
+            ) as f64;
             if measure {
                 loss += if code == 0 { softplus(-f) } else { softplus(f) };
                 pairs += 1;
@@ -802,19 +998,28 @@ fn train_targets(
         }
     }
     if let Some(table) = &sh.table {
-        for k in 0..=sh.cfg.negative {
-            let (target, y) = if k == 0 {
-                (word, 1.0)
-            } else {
-                let t = table.sample(rng);
-                if t == word {
-                    continue;
-                }
-                (t, 0.0)
-            };
-            sh.syn1neg.load_row(target, u);
-            let f = pair_update(h, u, y, alpha, dh) as f64;
-            sh.syn1neg.store_row(target, u);
+        // The word (label 1), then the negatives (label 0); a draw equal to
+        // the word is skipped.
+        targets.clear();
+        targets.push(word);
+        for _ in 0..sh.cfg.negative {
+            let t = table.sample(rng);
+            if t != word {
+                targets.push(t);
+            }
+        }
+        let mut touched = 0;
+        for &t in targets.iter() {
+            touched ^= tables.syn1neg.touch_row(t);
+        }
+        std::hint::black_box(touched);
+        for (k, &target) in targets.iter().enumerate() {
+            let y = if k == 0 { 1.0 } else { 0.0 };
+            let f = tables.syn1neg.update_row(
+                target,
+                #[inline(always)]
+                |u| pair_update(h, u, y, alpha, dh),
+            ) as f64;
             if measure {
                 loss += if k == 0 { softplus(-f) } else { softplus(f) };
                 pairs += 1;
@@ -827,6 +1032,54 @@ fn train_targets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain and the shared row stores agree bit for bit through a run of
+    /// loads, updates and stores, for even and odd widths (the odd one
+    /// exercises the half-filled last cell) and widths past one cache line.
+    #[test]
+    fn shared_and_plain_row_stores_agree() {
+        for cols in [1usize, 7, 16, 17, 100] {
+            let mut rng = Rng::new(cols as u64);
+            let start = Matrix::<f32>::random_uniform(5, cols, -1.0, 1.0, &mut rng);
+            let mut plain = start.clone();
+            let shared = SharedMatrix::from_matrix(&start);
+            assert_eq!(
+                shared.to_matrix().as_slice(),
+                start.as_slice(),
+                "cols {cols}"
+            );
+            let mut a: &mut Matrix<f32> = &mut plain;
+            let mut b = SharedRows::new(&shared);
+            let (mut ha, mut hb) = (vec![0f32; cols], vec![0f32; cols]);
+            let (mut da, mut db) = (vec![0f32; cols], vec![0f32; cols]);
+            for step in 0..40 {
+                let (r, u) = (rng.below(5), rng.below(5));
+                a.load_row(r, &mut ha);
+                b.load_row(r, &mut hb);
+                assert_eq!(ha, hb, "cols {cols}, step {step}: load");
+                let y = (step % 2) as f32;
+                let fa = a.update_row(u, |row| pair_update(&ha, row, y, 0.1, &mut da));
+                let fb = b.update_row(u, |row| pair_update(&hb, row, y, 0.1, &mut db));
+                assert_eq!(fa.to_bits(), fb.to_bits(), "cols {cols}, step {step}: f");
+                for k in 0..cols {
+                    ha[k] += da[k];
+                    hb[k] += db[k];
+                }
+                a.store_row(r, &ha);
+                b.store_row(r, &hb);
+            }
+            assert_eq!(
+                shared.to_matrix().as_slice(),
+                plain.as_slice(),
+                "cols {cols}"
+            );
+            assert_ne!(
+                plain.as_slice(),
+                start.as_slice(),
+                "cols {cols}: nothing changed"
+            );
+        }
+    }
 
     #[test]
     fn alias_table_follows_unigram_power() {
