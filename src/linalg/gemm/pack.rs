@@ -37,19 +37,36 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
         let valid = MR.min(i0 + mc - r0);
         match op {
             Op::N => {
-                // op(A)[r, p] = A[r, p]: walk each of the MR rows contiguously
-                // and drop its values into place i of every column.
-                for i in 0..MR {
-                    if i < valid {
-                        let start = (r0 + i) * lda + p0;
-                        let row = &src[start..start + kc];
-                        for (dst_p, &x) in out.chunks_exact_mut(MR).zip(row) {
-                            dst_p[i] = x;
+                // op(A)[r, p] = A[r, p]: the MR rows are read side by side,
+                // sixteen columns (one 64-byte line of f32) at a time: sixteen
+                // values from each row, then the 16 × MR block written out
+                // column by column, contiguous. Taking a whole line of each
+                // row at once matters when the rows are 4 KiB apart: MR of
+                // them map to one 8-way L1 set, and a line left half-read is
+                // evicted before its second half is wanted. (Writing one row
+                // at a time into place i of every column is a store with
+                // stride MR, which LLVM turns into scatters: three times the
+                // cost.)
+                let mut rows: [&[T]; MR] = [&[]; MR];
+                for (i, row) in rows.iter_mut().enumerate().take(valid) {
+                    let start = (r0 + i) * lda + p0;
+                    *row = &src[start..start + kc];
+                }
+                let full = kc / 16 * 16;
+                for (g, dst) in out[..full * MR].chunks_exact_mut(16 * MR).enumerate() {
+                    let mut block = [[T::ZERO; 16]; MR];
+                    for i in 0..valid {
+                        block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
+                    }
+                    for q in 0..16 {
+                        for i in 0..MR {
+                            dst[q * MR + i] = block[i][q];
                         }
-                    } else {
-                        for dst_p in out.chunks_exact_mut(MR) {
-                            dst_p[i] = T::ZERO;
-                        }
+                    }
+                }
+                for p in full..kc {
+                    for i in 0..MR {
+                        out[p * MR + i] = if i < valid { rows[i][p] } else { T::ZERO };
                     }
                 }
             }
