@@ -2,8 +2,8 @@
 //! (early words barely affect late ones in a vanilla RNN) and exploding
 //! gradients (fixed by clipping).
 //!
-//! Both run on the long-range agreement task (`tasks::agreement`: "the cat ,
-//! which … , [was]" / "the cats , which … , [were]"), a many-to-one
+//! Both run on the long-range agreement task (`tasks::agreement`: `the cat ,
+//! which … , [was]` / `the cats , which … , [were]`), a many-to-one
 //! `Classifier` whose loss L is the cross-entropy of the verb's form, read
 //! off the last state a⟨T⟩.
 //!

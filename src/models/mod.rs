@@ -98,7 +98,7 @@ impl<T: Scalar> Parameters<T> for Linear<T> {
 pub enum InputLayer<T> {
     /// The seed's one-hot vectors o_j of a vocabulary of this size: x⟨t⟩ = o_{id}.
     OneHot(usize),
-    /// An embedding matrix E (V, D): x⟨t⟩ = E[id] = E·o_{id}.
+    /// An embedding matrix E (V, D): `x⟨t⟩ = E[id] = E·o_{id}`.
     Embedding(Embedding<T>),
     /// Dense features of this width, given directly (no ids).
     Dense(usize),

@@ -11,7 +11,7 @@
 //!
 //! The decoder has the encoder's number of layers and D·H hidden units, so
 //! the summary fits it exactly. Decoding at test time is greedy: feed back the
-//! argmax until <EOS> or a length limit. Backward (DERIVATIONS.md, "Models"):
+//! argmax until `<EOS>` or a length limit. Backward (DERIVATIONS.md, "Models"):
 //! the decoder's gradient with respect to its initial states is the
 //! gradient of the encoder's final states.
 
@@ -105,7 +105,7 @@ impl<T: Scalar> Seq2Seq<T> {
     }
 
     /// Teacher-forced forward pass: `src` is the input batch, `tgt_in` the
-    /// decoder's inputs (<BOS>, y⟨1⟩, …); `states0`: the encoder's initial
+    /// decoder's inputs (`<BOS>`, y⟨1⟩, …); `states0`: the encoder's initial
     /// states (zeros if `None`).
     pub fn forward(
         &self,

@@ -16,7 +16,7 @@
 //! the same numbers.
 //!
 //! Backward (DERIVATIONS.md, "Embedding lookup"): the lookup `out[n] = E[ids[n]]`
-//! has ∂L/∂E[v] = Σ_{n : ids[n] = v} ∂L/∂out[n]. Only the rows of words that
+//! has `∂L/∂E[v] = Σ_{n : ids[n] = v} ∂L/∂out[n]`. Only the rows of words that
 //! were looked up receive a gradient, so the backward adds into those rows
 //! only (a dense buffer that is mostly zeros), or collects them as a sparse
 //! list of rows ([`RowGrads`]).
@@ -24,8 +24,8 @@
 //! **Sparse (row-wise) optimizer updates.** With V = 10 000 words and a batch
 //! that uses 50 of them, updating all of E would touch 200 times more memory
 //! than needed. A row-wise update visits only the rows in [`RowGrads`]:
-//! SGD does E[v] −= η·g_v; row-wise Adagrad keeps one accumulator per element
-//! (or per row) and updates G[v] += g_v², E[v] −= η·g_v/√(G[v] + ε) for the
+//! SGD does `E[v] −= η·g_v`; row-wise Adagrad keeps one accumulator per element
+//! (or per row) and updates `G[v] += g_v²`, `E[v] −= η·g_v/√(G[v] + ε)` for the
 //! rows present. Rows absent from a batch are unchanged — which for SGD is
 //! exactly what a dense update with a zero gradient does, and for Adagrad
 //! too (its step is zero when g = 0). Momentum and Adam are different: a
@@ -74,7 +74,7 @@ impl<T: Scalar> Embedding<T> {
     }
 }
 
-/// Lookup: row n of `out` (N, D) ← E[ids[n]]. Panics on an id ≥ V (ids come
+/// Lookup: row n of `out` (N, D) ← `E[ids[n]]`. Panics on an id ≥ V (ids come
 /// from a vocabulary, so that is a programming error).
 pub fn embedding_forward<T: Scalar>(emb: &Embedding<T>, ids: &[usize], mut out: MatMut<T>) {
     assert_eq!(
@@ -90,7 +90,7 @@ pub fn embedding_forward<T: Scalar>(emb: &Embedding<T>, ids: &[usize], mut out: 
 }
 
 /// Backward of `embedding_forward` (DERIVATIONS.md, "Embedding lookup"): for
-/// `dout` (N, D) = ∂L/∂out, adds dout[n] into `grad[ids[n]]` (grad: (V, D)).
+/// `dout` (N, D) = ∂L/∂out, adds `dout[n]` into `grad[ids[n]]` (grad: (V, D)).
 /// Only the rows in `ids` are touched; a repeated id accumulates.
 pub fn embedding_backward<T: Scalar>(ids: &[usize], dout: MatRef<T>, grad: &mut Matrix<T>) {
     assert_eq!(
@@ -140,7 +140,7 @@ impl<T: Scalar> RowGrads<T> {
         RowGrads { rows, grads }
     }
 
-    /// Row-wise SGD: E[v] −= lr · g_v for the rows present only.
+    /// Row-wise SGD: `E[v] −= lr · g_v` for the rows present only.
     pub fn sgd_update(&self, weight: &mut Matrix<T>, lr: T) {
         for (r, &v) in self.rows.iter().enumerate() {
             for (w, &g) in weight.row_mut(v).iter_mut().zip(self.grads.row(r)) {
@@ -150,7 +150,7 @@ impl<T: Scalar> RowGrads<T> {
     }
 
     /// Row-wise Adagrad with one accumulator per element, `sum_sq`: (V, D):
-    /// G[v] += g², E[v] −= lr · g / (√G[v] + eps), for the rows present only.
+    /// `G[v] += g²`, `E[v] −= lr · g / (√G[v] + eps)`, for the rows present only.
     pub fn adagrad_update(&self, weight: &mut Matrix<T>, sum_sq: &mut Matrix<T>, lr: T, eps: T) {
         for (r, &v) in self.rows.iter().enumerate() {
             let g = self.grads.row(r);

@@ -187,7 +187,7 @@ pub fn generate(seed: u64, n_train: usize, n_test: usize) -> NerData {
     NerData { vocab, split }
 }
 
-/// The words of a sentence with names in [brackets] — `marks[t]` says which
+/// The words of a sentence with names in `[brackets]` — `marks[t]` says which
 /// words to bracket (a label or a prediction); consecutive marked words share
 /// one pair of brackets.
 pub fn mark_names(vocab: &Vocab, ids: &[usize], marks: &[usize]) -> String {
