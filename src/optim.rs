@@ -146,57 +146,65 @@ impl<T: Scalar> Optimizer<T> {
                 p.len(),
                 g.len()
             );
-            match self.kind {
-                OptimKind::Sgd { momentum: 0.0 } => {
-                    for (w, &d) in p.iter_mut().zip(g.iter()) {
-                        *w -= lr * d;
+            // Compiled for the widest vectors the CPU has; the operations
+            // (no mul_add, correctly rounded sqrt and division) give the same
+            // bits on every path.
+            let (kind, state, steps) = (self.kind, &mut self.state, self.steps);
+            vectorized(
+                #[inline(always)]
+                || match kind {
+                    OptimKind::Sgd { momentum: 0.0 } => {
+                        for (w, &d) in p.iter_mut().zip(g.iter()) {
+                            *w -= lr * d;
+                        }
                     }
-                }
-                OptimKind::Sgd { momentum } => {
-                    let mu = T::from_f64(momentum);
-                    let v = &mut self.state[0][i];
-                    for ((w, &d), vj) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
-                        *vj = mu * *vj + d;
-                        *w -= lr * *vj;
+                    OptimKind::Sgd { momentum } => {
+                        let mu = T::from_f64(momentum);
+                        let v = &mut state[0][i];
+                        for ((w, &d), vj) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
+                            *vj = mu * *vj + d;
+                            *w -= lr * *vj;
+                        }
                     }
-                }
-                OptimKind::Adagrad { eps } => {
-                    let eps = T::from_f64(eps);
-                    let acc = &mut self.state[0][i];
-                    for ((w, &d), a) in p.iter_mut().zip(g.iter()).zip(acc.iter_mut()) {
-                        *a += d * d;
-                        *w -= lr * d / (a.sqrt() + eps);
+                    OptimKind::Adagrad { eps } => {
+                        let eps = T::from_f64(eps);
+                        let acc = &mut state[0][i];
+                        for ((w, &d), a) in p.iter_mut().zip(g.iter()).zip(acc.iter_mut()) {
+                            *a += d * d;
+                            *w -= lr * d / (a.sqrt() + eps);
+                        }
                     }
-                }
-                OptimKind::RmsProp { decay, eps } => {
-                    let (rho, eps) = (T::from_f64(decay), T::from_f64(eps));
-                    let s = &mut self.state[0][i];
-                    for ((w, &d), sj) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
-                        *sj = rho * *sj + (T::ONE - rho) * d * d;
-                        *w -= lr * d / (sj.sqrt() + eps);
+                    OptimKind::RmsProp { decay, eps } => {
+                        let (rho, eps) = (T::from_f64(decay), T::from_f64(eps));
+                        let s = &mut state[0][i];
+                        for ((w, &d), sj) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
+                            *sj = rho * *sj + (T::ONE - rho) * d * d;
+                            *w -= lr * d / (sj.sqrt() + eps);
+                        }
                     }
-                }
-                OptimKind::Adam { beta1, beta2, eps } => {
-                    let t = self.steps as f64;
-                    let (b1, b2, eps) = (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
-                    let c1 = T::from_f64(1.0 - beta1.powf(t));
-                    let c2 = T::from_f64(1.0 - beta2.powf(t));
-                    let (ms, vs) = self.state.split_at_mut(1);
-                    let (m, v) = (&mut ms[0][i], &mut vs[0][i]);
-                    for (((w, &d), mj), vj) in p
-                        .iter_mut()
-                        .zip(g.iter())
-                        .zip(m.iter_mut())
-                        .zip(v.iter_mut())
-                    {
-                        *mj = b1 * *mj + (T::ONE - b1) * d;
-                        *vj = b2 * *vj + (T::ONE - b2) * d * d;
-                        let m_hat = *mj / c1;
-                        let v_hat = *vj / c2;
-                        *w -= lr * m_hat / (v_hat.sqrt() + eps);
+                    OptimKind::Adam { beta1, beta2, eps } => {
+                        let t = steps as f64;
+                        let (b1, b2, eps) =
+                            (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
+                        let c1 = T::from_f64(1.0 - beta1.powf(t));
+                        let c2 = T::from_f64(1.0 - beta2.powf(t));
+                        let (ms, vs) = state.split_at_mut(1);
+                        let (m, v) = (&mut ms[0][i], &mut vs[0][i]);
+                        for (((w, &d), mj), vj) in p
+                            .iter_mut()
+                            .zip(g.iter())
+                            .zip(m.iter_mut())
+                            .zip(v.iter_mut())
+                        {
+                            *mj = b1 * *mj + (T::ONE - b1) * d;
+                            *vj = b2 * *vj + (T::ONE - b2) * d * d;
+                            let m_hat = *mj / c1;
+                            let v_hat = *vj / c2;
+                            *w -= lr * m_hat / (v_hat.sqrt() + eps);
+                        }
                     }
-                }
-            }
+                },
+            );
         }
     }
 }

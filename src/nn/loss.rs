@@ -15,6 +15,7 @@
 //! callers choose the reduction; the backward functions take the scale to apply
 //! (1 for a sum, 1/count for a mean). Derivations: DERIVATIONS.md, "Losses".
 
+use crate::linalg::simd::vectorized;
 use crate::linalg::{MatMut, MatRef, Matrix, Scalar};
 
 /// The result of a loss forward pass.
@@ -63,29 +64,39 @@ pub fn softmax_cross_entropy_forward<T: Scalar>(
         probs.shape()
     );
     let mut out = LossSum { sum: 0.0, count: 0 };
-    for i in 0..n {
-        let z = logits.row(i);
-        let m = z
-            .iter()
-            .fold(T::from_f64(f64::NEG_INFINITY), |a, &b| a.max(b));
-        let mut s = T::ZERO;
-        let p = probs.row_mut(i);
-        for (pc, &zc) in p.iter_mut().zip(z) {
-            *pc = (zc - m).fast_exp();
-            s += *pc;
-        }
-        let inv = T::ONE / s;
-        for pc in p.iter_mut() {
-            *pc *= inv;
-        }
-        if is_on(mask, i) {
-            let y = targets[i];
-            assert!(y < c, "softmax_cross_entropy: target {y} ≥ {c} classes");
-            let log_sum = m.to_f64() + s.to_f64().ln();
-            out.sum += log_sum - z[y].to_f64();
-            out.count += 1;
-        }
-    }
+    // Under `vectorized`, with the exponentials in a loop of their own (no
+    // running sum in it), so they run as wide vectors; the sum s then adds
+    // them in order, as before.
+    vectorized(
+        #[inline(always)]
+        || {
+            for i in 0..n {
+                let z = logits.row(i);
+                let m = z
+                    .iter()
+                    .fold(T::from_f64(f64::NEG_INFINITY), |a, &b| a.max(b));
+                let p = probs.row_mut(i);
+                for (pc, &zc) in p.iter_mut().zip(z) {
+                    *pc = (zc - m).fast_exp();
+                }
+                let mut s = T::ZERO;
+                for &pc in p.iter() {
+                    s += pc;
+                }
+                let inv = T::ONE / s;
+                for pc in p.iter_mut() {
+                    *pc *= inv;
+                }
+                if is_on(mask, i) {
+                    let y = targets[i];
+                    assert!(y < c, "softmax_cross_entropy: target {y} ≥ {c} classes");
+                    let log_sum = m.to_f64() + s.to_f64().ln();
+                    out.sum += log_sum - z[y].to_f64();
+                    out.count += 1;
+                }
+            }
+        },
+    );
     out
 }
 
