@@ -72,6 +72,10 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
         (521, 1, 3),
         (13, 257, 1),
         (97, 300, 130),
+        // Wider than NC (960 / 480 / 512 …): the last column block of 1000 is
+        // short enough to join the block before it; that of 1100 is not.
+        (11, 40, 1000),
+        (11, 40, 1100),
     ];
     for _ in 0..10 {
         shapes.push((

@@ -282,15 +282,20 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
         abuf.resize(a_len, T::ZERO);
     }
     if let BSource::Plain(..) = task.b {
-        let b_len = t.nc.div_ceil(NR) * NR * t.kc;
+        let b_len = (t.nc + t.nc / 10).div_ceil(NR) * NR * t.kc;
         if bbuf.len() < b_len {
             bbuf.resize(b_len, T::ZERO);
         }
     }
-    // Loop 5: blocks of NC columns.
+    // Loop 5: blocks of NC columns. A last block under a tenth of NC would
+    // re-pack all of A for a sliver of work (n = 1024 with NC = 960 packed A
+    // twice), so it joins the block before it instead.
     let mut jc = n0;
     while jc < n1 {
-        let nc = t.nc.min(n1 - jc);
+        let mut nc = t.nc.min(n1 - jc);
+        if n1 - jc - nc < t.nc / 10 {
+            nc = n1 - jc;
+        }
         // Loop 4: blocks of KC along the shared dimension.
         let mut pc = 0;
         while pc < k {
