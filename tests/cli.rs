@@ -46,6 +46,26 @@ fn unknown_commands_and_flags_are_errors() {
     let (code, _, err) = seqmodels(&["bench", "gemm", "--m", "10"]);
     assert_ne!(code, 0);
     assert!(err.contains("--m, --k and --n"), "{err}");
+    // A thread count past 1024 is refused before any thread is started (a
+    // hundred thousand stacks used to abort the process).
+    for cmd in [
+        &["bench", "gemm", "--threads", "100000"][..],
+        &["bench", "rnn", "--threads", "100000"][..],
+        &[
+            "embed",
+            "train",
+            "--corpus",
+            "x.txt",
+            "--out",
+            "x.bin",
+            "--threads",
+            "100000",
+        ][..],
+    ] {
+        let (code, _, err) = seqmodels(cmd);
+        assert_eq!(code, 1, "{cmd:?}: {err}");
+        assert!(err.contains("--threads 100000"), "{cmd:?}: {err}");
+    }
 }
 
 #[test]

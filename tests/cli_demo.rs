@@ -28,7 +28,7 @@ fn bad_flags_are_clear_errors() {
         (&["demo", "ner", "--steps", "many"], "--steps"),
         (
             &["demo", "ner", "--threads", "0"],
-            "--threads must be between 1",
+            "--threads 0: must be between 1 and 1024",
         ),
         (&["demo", "ner", "--cell", "lstn"], "--cell"),
         (&["demo", "ner", "--bogus"], "--bogus"),

@@ -9,6 +9,7 @@
 //! a.finish()?;   // rejects anything not asked for
 //! ```
 
+use crate::linalg::pool::MAX_THREADS;
 use std::fmt;
 use std::str::FromStr;
 
@@ -129,6 +130,18 @@ impl Args {
                     type_hint::<T>()
                 )
             }),
+        }
+    }
+
+    /// `--threads N` if given: a whole number from 1 to `pool::MAX_THREADS`,
+    /// checked here, before any thread is started.
+    pub fn threads(&mut self) -> Result<Option<usize>, CliError> {
+        match self.value::<usize>("--threads")? {
+            Some(n) if !(1..=MAX_THREADS).contains(&n) => Err(cli_err!(
+                "{}: --threads {n}: must be between 1 and {MAX_THREADS}",
+                self.command
+            )),
+            n => Ok(n),
         }
     }
 

@@ -97,13 +97,11 @@ fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
     let layers: usize = a.value_or("--layers", 1)?;
     let bidirectional = a.flag("--bidirectional");
     let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
-    let threads: usize = a.value_or("--threads", pool::threads())?;
+    let threads = a.threads()?.unwrap_or_else(pool::threads);
     let min_time: f64 = a.value_or("--min-time", 0.5)?;
     a.finish()?;
-    if threads == 0 || layers == 0 {
-        return Err(cli_err!(
-            "bench rnn: --threads and --layers must be at least 1"
-        ));
+    if layers == 0 {
+        return Err(cli_err!("bench rnn: --layers must be at least 1"));
     }
     if !(min_time.is_finite() && min_time >= 0.0) {
         return Err(cli_err!(
@@ -229,13 +227,10 @@ fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {
     let k: Option<usize> = a.value("--k")?;
     let n: Option<usize> = a.value("--n")?;
     let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
-    let threads: usize = a.value_or("--threads", pool::threads())?;
+    let threads = a.threads()?.unwrap_or_else(pool::threads);
     let prepacked = a.flag("--prepacked");
     let min_time: f64 = a.value_or("--min-time", 0.5)?;
     a.finish()?;
-    if threads == 0 {
-        return Err(cli_err!("bench gemm: --threads must be at least 1"));
-    }
     if !(min_time.is_finite() && min_time >= 0.0) {
         return Err(cli_err!(
             "bench gemm: --min-time must be a non-negative number of seconds"

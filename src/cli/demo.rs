@@ -41,8 +41,6 @@ held-out predictions.
                gru for ner, lstm for the others)
   --threads N  worker threads (default: all cores; results do not depend on it)";
 
-/// The most threads `--threads` accepts.
-const MAX_THREADS: usize = 256;
 /// The most steps `--steps` accepts.
 const MAX_STEPS: usize = 10_000_000;
 
@@ -56,7 +54,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let seed: u64 = a.value_or("--seed", DEFAULT_SEED)?;
     let steps: Option<usize> = a.value("--steps")?;
     let cell: Option<String> = a.value("--cell")?;
-    let threads: usize = a.value_or("--threads", pool::threads())?;
+    let threads = a.threads()?.unwrap_or_else(pool::threads);
     let tasks = a.positional();
     a.finish()?;
     let task = match tasks.as_slice() {
@@ -74,11 +72,6 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
             ))
         }
     };
-    if !(1..=MAX_THREADS).contains(&threads) {
-        return Err(cli_err!(
-            "demo: --threads must be between 1 and {MAX_THREADS}, got {threads}"
-        ));
-    }
     if let Some(s) = steps {
         if !(1..=MAX_STEPS).contains(&s) {
             return Err(cli_err!(

@@ -148,7 +148,7 @@ fn train(argv: Vec<String>) -> Result<(), CliError> {
         _ => 0.05,
     };
     let alpha: f64 = a.value_or("--alpha", default_alpha)?;
-    let threads = positive("--threads", a.value_or("--threads", pool::threads())?)?;
+    let threads = a.threads()?.unwrap_or_else(pool::threads);
     let seed: u64 = a.value_or("--seed", 1)?;
     let fmt_name = a.choice("--format", &["w2v-bin", "w2v-txt", "glove-txt"], "w2v-bin")?;
     let format = Format::from_name(&fmt_name).expect("choice checked it");

@@ -53,8 +53,6 @@ both
                  the same seed gives the same figures and the same file
   --threads N    worker threads (default: all cores; results do not depend on it)";
 
-/// The most threads `--threads` accepts.
-const MAX_THREADS: usize = 1024;
 /// The most training steps `--steps` accepts.
 const MAX_STEPS: usize = 1_000_000;
 /// The most probe sentences `--probes` accepts.
@@ -70,7 +68,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let out: Option<String> = a.value("--out")?;
     let seed: u64 = a.value_or("--seed", DEFAULT_SEED)?;
     let steps: Option<usize> = a.value("--steps")?;
-    let threads: Option<usize> = a.value("--threads")?;
+    let threads = a.threads()?;
     // Flags of one experiment only; rejected for the other below.
     let probes: Option<usize> = a.value("--probes")?;
     let cells: Option<String> = a.value("--cells")?;
@@ -116,11 +114,6 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
         }
     }
     if let Some(n) = threads {
-        if !(1..=MAX_THREADS).contains(&n) {
-            return Err(cli_err!(
-                "experiment: --threads must be between 1 and {MAX_THREADS}, got {n}"
-            ));
-        }
         pool::set_threads(n);
     }
     let only = |flag: &str, given: bool, exp: &str| {

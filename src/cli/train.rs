@@ -223,11 +223,7 @@ pub fn parse(a: &mut Args) -> Result<TrainOptions, CliError> {
     config
         .validate()
         .map_err(|e| cli_err!("train: {e} (see `seqmodels train --help`)"))?;
-    let threads: Option<usize> = a.value("--threads")?;
-    if let Some(n) = threads {
-        if n == 0 || n > 1024 {
-            return Err(cli_err!("train: --threads {n}: expected 1 to 1024"));
-        }
+    if let Some(n) = a.threads()? {
         pool::set_threads(n);
     }
     let opts = TrainOptions {

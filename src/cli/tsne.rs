@@ -151,12 +151,9 @@ impl TsneFlags {
         let exact = a.flag("--exact");
         let method = a.choice("--method", &["auto", "exact", "barnes-hut"], "auto")?;
         let seed: u64 = a.value_or("--seed", defaults.seed)?;
-        let threads: usize = a.value_or("--threads", pool::threads())?;
+        let threads = a.threads()?.unwrap_or_else(pool::threads);
         let out: String = a.required("--out")?;
         let coords: Option<String> = a.value("--coords")?;
-        if threads == 0 {
-            return Err(cli_err!("{cmd}: --threads must be at least 1"));
-        }
         if iterations > 1_000_000 {
             return Err(cli_err!("{cmd}: --iter {iterations} is more than 1000000"));
         }

@@ -55,6 +55,7 @@ use super::corpus::{Corpus, Vocab};
 use super::vectors::WordVectors;
 use crate::err;
 use crate::error::Result;
+use crate::linalg::pool::MAX_THREADS;
 use crate::linalg::simd::vectorized;
 use crate::linalg::Scalar;
 use crate::rng::Rng;
@@ -128,6 +129,12 @@ impl Word2VecConfig {
         if self.size == 0 || self.window == 0 || self.iter == 0 || self.threads == 0 {
             return Err(err!(
                 "word2vec: size, window, iter and threads must be at least 1"
+            ));
+        }
+        if self.threads > MAX_THREADS {
+            return Err(err!(
+                "word2vec: {} threads is more than {MAX_THREADS}",
+                self.threads
             ));
         }
         if self.negative == 0 && !self.hs {
@@ -684,7 +691,7 @@ pub fn train_word2vec_with_vocab(
                 .enumerate()
                 .map(|(t, r)| {
                     let (sh, shared) = (&sh, &shared);
-                    s.spawn(move || {
+                    let spawned = std::thread::Builder::new().spawn_scoped(s, move || {
                         let tables = Tables {
                             syn0: SharedRows::new(&shared.syn0),
                             syn1neg: SharedRows::new(&shared.syn1neg),
@@ -695,12 +702,23 @@ pub fn train_word2vec_with_vocab(
                             sh.stop.store(true, Relaxed);
                         }
                         out
+                    });
+                    spawned.map_err(|e| {
+                        sh.stop.store(true, Relaxed);
+                        err!(
+                            "word2vec: could not start thread {} of {}: {e}",
+                            t + 1,
+                            cfg.threads
+                        )
                     })
                 })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(e) => Err(e),
+                })
                 .collect()
         });
         syn0 = shared.syn0.to_matrix();

@@ -63,12 +63,17 @@ pub fn worker_tasks_run() -> usize {
     WORKER_TASKS.load(Ordering::Relaxed)
 }
 
-/// Parses a `SEQMODELS_THREADS` value: a whole number ≥ 1.
+/// The most threads any command accepts (`--threads`, `SEQMODELS_THREADS`):
+/// far above any useful count, low enough that a typo cannot ask the OS for
+/// a hundred thousand stacks.
+pub const MAX_THREADS: usize = 1024;
+
+/// Parses a `SEQMODELS_THREADS` value: a whole number from 1 to [`MAX_THREADS`].
 pub fn parse_threads(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "SEQMODELS_THREADS={s:?}: expected a whole number of threads, at least 1"
+            "SEQMODELS_THREADS={s:?}: expected a whole number of threads, 1 to {MAX_THREADS}"
         )),
     }
 }
@@ -295,6 +300,8 @@ mod tests {
     fn thread_count_parsing() {
         assert_eq!(parse_threads("3"), Ok(3));
         assert!(parse_threads("0").is_err());
+        assert_eq!(parse_threads("1024"), Ok(MAX_THREADS));
+        assert!(parse_threads("1025").unwrap_err().contains("1 to 1024"));
         assert!(parse_threads("two")
             .unwrap_err()
             .contains("SEQMODELS_THREADS"));
