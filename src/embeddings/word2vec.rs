@@ -765,9 +765,9 @@ fn worker<S: RowStore>(
     let alpha0 = cfg.alpha as f32;
     let mut alpha = alpha0;
     let (mut buf, mut ids, mut sen) = (String::new(), Vec::new(), Vec::new());
-    let mut h = vec![0f32; d];
-    let mut dh = vec![0f32; d];
     let mut ctx = Context {
+        h: vec![0f32; d],
+        dh: vec![0f32; d],
         ids: Vec::with_capacity(2 * cfg.window),
         mult: Vec::with_capacity(2 * cfg.window),
         rows: vec![0f32; 2 * cfg.window * d],
@@ -830,8 +830,6 @@ fn worker<S: RowStore>(
                                 alpha,
                                 measure,
                                 &mut rng,
-                                &mut h,
-                                &mut dh,
                                 &mut ctx,
                             );
                             l_sum += l;
@@ -854,13 +852,17 @@ fn worker<S: RowStore>(
     Ok(())
 }
 
-/// Per-thread buffers for the CBOW context.
+/// Per-thread buffers.
 struct Context {
+    /// The input vector h of the current example: (D).
+    h: Vec<f32>,
+    /// −α·∂L/∂h accumulated over its targets: (D).
+    dh: Vec<f32>,
     /// Distinct context word ids.
     ids: Vec<usize>,
     /// How often each occurs in the window.
     mult: Vec<f32>,
-    /// Their rows of syn0: (2·window, D), flat.
+    /// CBOW: their rows of syn0, (2·window, D), flat.
     rows: Vec<f32>,
     /// The negative-sampling targets of one input (the word, then the
     /// negatives), all drawn before the first is trained.
@@ -877,8 +879,6 @@ fn train_position<S: RowStore>(
     alpha: f32,
     measure: bool,
     rng: &mut Rng,
-    h: &mut [f32],
-    dh: &mut [f32],
     ctx: &mut Context,
 ) -> (f64, u64) {
     let cfg = sh.cfg;
@@ -895,32 +895,21 @@ fn train_position<S: RowStore>(
                     continue;
                 }
                 let last = sen[c] as usize;
-                tables.syn0.load_row(last, h);
-                dh.iter_mut().for_each(|x| *x = 0.0);
-                let (l, n) = train_targets(
-                    sh,
-                    tables,
-                    word,
-                    alpha,
-                    measure,
-                    rng,
-                    h,
-                    dh,
-                    &mut ctx.targets,
-                );
+                tables.syn0.load_row(last, &mut ctx.h);
+                let (l, n) = train_targets(sh, tables, word, alpha, measure, rng, ctx);
                 loss += l;
                 pairs += n;
-                for k in 0..h.len() {
-                    h[k] += dh[k];
+                for (x, &g) in ctx.h.iter_mut().zip(&ctx.dh) {
+                    *x += g;
                 }
-                tables.syn0.store_row(last, h);
+                tables.syn0.store_row(last, &ctx.h);
             }
         }
         Architecture::Cbow => {
             // Copy each distinct context row once into `ctx.rows` (a word seen
             // m times in the window counts m times), so the sum and the final
             // update run on plain slices and each row is written back once.
-            let d = h.len();
+            let d = ctx.h.len();
             ctx.ids.clear();
             ctx.mult.clear();
             let mut cw = 0;
@@ -943,26 +932,15 @@ fn train_position<S: RowStore>(
             if cw == 0 {
                 return (0.0, 0);
             }
-            h.iter_mut().for_each(|x| *x = 0.0);
+            ctx.h.iter_mut().for_each(|x| *x = 0.0);
             for (s, &m) in ctx.mult.iter().enumerate() {
-                for (x, &r) in h.iter_mut().zip(&ctx.rows[s * d..(s + 1) * d]) {
+                for (x, &r) in ctx.h.iter_mut().zip(&ctx.rows[s * d..(s + 1) * d]) {
                     *x += m * r;
                 }
             }
             let inv = 1.0 / cw as f32;
-            h.iter_mut().for_each(|x| *x *= inv);
-            dh.iter_mut().for_each(|x| *x = 0.0);
-            let (l, n) = train_targets(
-                sh,
-                tables,
-                word,
-                alpha,
-                measure,
-                rng,
-                h,
-                dh,
-                &mut ctx.targets,
-            );
+            ctx.h.iter_mut().for_each(|x| *x *= inv);
+            let (l, n) = train_targets(sh, tables, word, alpha, measure, rng, ctx);
             loss += l;
             pairs += n;
             // As word2vec.c and gensim (cbow_mean = 1): every context row gets
@@ -970,7 +948,7 @@ fn train_position<S: RowStore>(
             // mean would be dh / cw).
             for (s, &id) in ctx.ids.iter().enumerate() {
                 let (row, m) = (&mut ctx.rows[s * d..(s + 1) * d], ctx.mult[s]);
-                for (r, &g) in row.iter_mut().zip(dh.iter()) {
+                for (r, &g) in row.iter_mut().zip(ctx.dh.iter()) {
                     *r += m * g;
                 }
                 tables.syn0.store_row(id, row);
@@ -981,7 +959,7 @@ fn train_position<S: RowStore>(
 }
 
 /// Hierarchical softmax and/or negative sampling for one input `h` and
-/// target `word`; accumulates into `dh`.
+/// target `word`: `ctx.dh` is set to −α·∂L/∂h summed over the targets.
 #[inline(always)]
 fn train_targets<S: RowStore>(
     sh: &Shared,
@@ -990,10 +968,10 @@ fn train_targets<S: RowStore>(
     alpha: f32,
     measure: bool,
     rng: &mut Rng,
-    h: &[f32],
-    dh: &mut [f32],
-    targets: &mut Vec<usize>,
+    ctx: &mut Context,
 ) -> (f64, u64) {
+    let Context { h, dh, targets, .. } = ctx;
+    dh.iter_mut().for_each(|x| *x = 0.0);
     let (mut loss, mut pairs) = (0f64, 0u64);
     if let Some(tree) = &sh.tree {
         let mut touched = 0;
