@@ -31,12 +31,12 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
     let lda = a.stride();
     let src = a.data();
     let slivers = mc.div_ceil(MR);
-    for s in 0..slivers {
-        let out = &mut dst[s * MR * kc..(s + 1) * MR * kc];
-        let r0 = i0 + s * MR;
-        let valid = MR.min(i0 + mc - r0);
-        match op {
-            Op::N => {
+    match op {
+        Op::N => {
+            for s in 0..slivers {
+                let out = &mut dst[s * MR * kc..(s + 1) * MR * kc];
+                let r0 = i0 + s * MR;
+                let valid = MR.min(i0 + mc - r0);
                 // op(A)[r, p] = A[r, p]: the MR rows of A, side by side.
                 let mut rows: [&[T]; MR] = [&[]; MR];
                 for (i, row) in rows.iter_mut().enumerate().take(valid) {
@@ -45,16 +45,21 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
                 }
                 interleave_rows(&rows, valid, kc, out);
             }
-            Op::T => {
-                // op(A)[r, p] = A[p, r]: row p of A holds the MR values contiguously.
-                for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
-                    let start = (p0 + p) * lda + r0;
+        }
+        Op::T => {
+            // op(A)[r, p] = A[p, r]: row p of A holds MR values of every
+            // sliver contiguously. Row by row, so A is read in memory order.
+            for p in 0..kc {
+                let row = &src[(p0 + p) * lda..];
+                for s in 0..slivers {
+                    let r0 = i0 + s * MR;
+                    let valid = MR.min(i0 + mc - r0);
+                    let dst_p = &mut dst[(s * kc + p) * MR..(s * kc + p + 1) * MR];
                     if valid == MR {
-                        let from: &[T; MR] =
-                            src[start..start + MR].try_into().expect("MR elements");
+                        let from: &[T; MR] = row[r0..r0 + MR].try_into().expect("MR elements");
                         dst_p.copy_from_slice(from);
                     } else {
-                        dst_p[..valid].copy_from_slice(&src[start..start + valid]);
+                        dst_p[..valid].copy_from_slice(&row[r0..r0 + valid]);
                         dst_p[valid..].fill(T::ZERO);
                     }
                 }
@@ -79,27 +84,33 @@ pub(crate) fn pack_b<T: Scalar, const NR: usize>(
     let ldb = b.stride();
     let src = b.data();
     let slivers = nc.div_ceil(NR);
-    for s in 0..slivers {
-        let out = &mut dst[s * NR * kc..(s + 1) * NR * kc];
-        let c0 = j0 + s * NR;
-        let valid = NR.min(j0 + nc - c0);
-        match op {
-            Op::N => {
-                // op(B)[p, c] = B[p, c]: row p of B holds the NR values contiguously.
-                for (p, dst_p) in out.chunks_exact_mut(NR).enumerate() {
-                    let start = (p0 + p) * ldb + c0;
+    match op {
+        Op::N => {
+            // op(B)[p, c] = B[p, c]: row p of B holds NR values of every
+            // sliver contiguously. Row by row, so B is read in memory order
+            // (a sliver at a time would jump a whole row between reads).
+            for p in 0..kc {
+                let row = &src[(p0 + p) * ldb..];
+                for s in 0..slivers {
+                    let c0 = j0 + s * NR;
+                    let valid = NR.min(j0 + nc - c0);
+                    let dst_p = &mut dst[(s * kc + p) * NR..(s * kc + p + 1) * NR];
                     if valid == NR {
                         // A fixed-size copy: compiled to a few vector moves.
-                        let from: &[T; NR] =
-                            src[start..start + NR].try_into().expect("NR elements");
+                        let from: &[T; NR] = row[c0..c0 + NR].try_into().expect("NR elements");
                         dst_p.copy_from_slice(from);
                     } else {
-                        dst_p[..valid].copy_from_slice(&src[start..start + valid]);
+                        dst_p[..valid].copy_from_slice(&row[c0..c0 + valid]);
                         dst_p[valid..].fill(T::ZERO);
                     }
                 }
             }
-            Op::T => {
+        }
+        Op::T => {
+            for s in 0..slivers {
+                let out = &mut dst[s * NR * kc..(s + 1) * NR * kc];
+                let c0 = j0 + s * NR;
+                let valid = NR.min(j0 + nc - c0);
                 // op(B)[p, c] = B[c, p]: the NR rows of B, side by side.
                 let mut rows: [&[T]; NR] = [&[]; NR];
                 for (j, row) in rows.iter_mut().enumerate().take(valid) {
