@@ -10,8 +10,10 @@
 # Each configuration runs ours and gensim alternately R times (default 3) and
 # compares the medians of words/s, so load from other processes hits both
 # alike. Round r uses --seed r for both, and the quality figures are the means
-# over the R rounds: on this corpus only about 50 WordSim-353 pairs and 5% of
-# the analogy questions are in the vocabulary, so one seed's ρ moves by ±0.05.
+# over the R rounds with their standard errors: on this corpus only about 50
+# WordSim-353 pairs and 5% of the analogy questions are in the vocabulary, so
+# one seed's ρ moves by ±0.05, and telling means 2 points apart takes 20 or
+# more rounds (--methods cbow --threads 1 --rounds 24 takes about 5 minutes).
 # gensim runs with PYTHONHASHSEED=0 so its runs depend only on --seed.
 #
 # The default corpus is the King James Bible (public domain), installed from
@@ -41,9 +43,11 @@ common=(--size "$size" --window 5 --negative 5 --hs 0 --sample 1e-3 --min-count 
         --eval-analogies "$qw" --eval-pairs "$ws" --case-insensitive)
 key() { grep -o "\"$1\": *[-0-9.e]*" | tail -1 | sed "s/.*: *//"; }
 mean() { tr ' ' '\n' | grep -v '^$' | awk '{s+=$1} END{print s/NR}'; }
+# Standard error of the mean (sample standard deviation / √R; 0 for one round).
+se() { tr ' ' '\n' | grep -v '^$' | awk '{s+=$1; q+=$1*$1} END{v=(NR>1)?(q-s*s/NR)/(NR-1):0; if (v<0) v=0; print sqrt(v/NR)}'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-printf "%-6s %7s %12s %12s %7s   %-17s %-17s %-15s\n" method threads "ours w/s" "gensim w/s" ratio "analogy ours/gen" "WS353 ρ ours/gen" "vocab ours/gen"
+printf "%-6s %7s %12s %12s %7s   %-27s %-29s %-15s\n" method threads "ours w/s" "gensim w/s" ratio "analogy % ours / gen (±se)" "WS353 ρ ours / gen (±se)" "vocab ours/gen"
 for m in $methods; do
   for t in $threads_list; do
     ow=""; gw=""; ao=""; ag=""; so=""; sg=""
@@ -60,7 +64,9 @@ for m in $methods; do
         -v o="$(echo "$ow" | median)" -v g="$(echo "$gw" | median)" \
         -v ao="$(echo "$ao" | mean)" -v ag="$(echo "$ag" | mean)" \
         -v so="$(echo "$so" | mean)" -v sg="$(echo "$sg" | mean)" \
+        -v eao="$(echo "$ao" | se)" -v eag="$(echo "$ag" | se)" \
+        -v eso="$(echo "$so" | se)" -v esg="$(echo "$sg" | se)" \
         -v vo="$(echo "$ours" | key vocab)" -v vg="$(echo "$theirs" | key vocab)" \
-      'BEGIN { printf "%-6s %7s %12.0f %12.0f %6.2fx   %6.2f / %-8.2f %6.3f / %-8.3f %s / %s\n", m, t, o, g, o / g, ao, ag, so, sg, vo, vg }'
+      'BEGIN { printf "%-6s %7s %12.0f %12.0f %6.2fx   %5.2f±%.2f / %5.2f±%-6.2f   %5.3f±%.3f / %5.3f±%-7.3f %s / %s\n", m, t, o, g, o / g, ao, eao, ag, eag, so, eso, sg, esg, vo, vg }'
   done
 done
