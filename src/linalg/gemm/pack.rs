@@ -48,15 +48,7 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
             Op::T => {
                 // op(A)[r, p] = A[p, r]: row p of A holds the MR values contiguously.
                 for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
-                    let start = (p0 + p) * lda + r0;
-                    if valid == MR {
-                        let from: &[T; MR] =
-                            src[start..start + MR].try_into().expect("MR elements");
-                        dst_p.copy_from_slice(from);
-                    } else {
-                        dst_p[..valid].copy_from_slice(&src[start..start + valid]);
-                        dst_p[valid..].fill(T::ZERO);
-                    }
+                    copy_padded::<T, MR>(dst_p, &src[(p0 + p) * lda + r0..], valid);
                 }
             }
         }
@@ -89,17 +81,8 @@ pub(crate) fn pack_b<T: Scalar, const NR: usize>(
                     let c0 = j0 + s * NR;
                     let valid = NR.min(j0 + nc - c0);
                     for p in pg..(pg + ROWS_PER_PASS).min(kc) {
-                        let start = (p0 + p) * ldb + c0;
                         let dst_p = &mut dst[(s * kc + p) * NR..(s * kc + p + 1) * NR];
-                        if valid == NR {
-                            // A fixed-size copy: compiled to a few vector moves.
-                            let from: &[T; NR] =
-                                src[start..start + NR].try_into().expect("NR elements");
-                            dst_p.copy_from_slice(from);
-                        } else {
-                            dst_p[..valid].copy_from_slice(&src[start..start + valid]);
-                            dst_p[valid..].fill(T::ZERO);
-                        }
+                        copy_padded::<T, NR>(dst_p, &src[(p0 + p) * ldb + c0..], valid);
                     }
                 }
             }
@@ -129,6 +112,19 @@ pub(crate) fn pack_b<T: Scalar, const NR: usize>(
 /// not follow. Four rows per pass was the fastest of 1, 4, 8, 16, 64 and kc
 /// at (32, 512, 2048) and (64, 256, 1024), f32 and f64 (`bench gemm`).
 const ROWS_PER_PASS: usize = 4;
+
+/// `dst` (N values) ← the first `valid` values of `src`, then zeros. The
+/// common case, all N valid, is a fixed-size copy: a few vector moves.
+#[inline(always)]
+fn copy_padded<T: Scalar, const N: usize>(dst: &mut [T], src: &[T], valid: usize) {
+    if valid == N {
+        let from: &[T; N] = src[..N].try_into().expect("N values");
+        dst.copy_from_slice(from);
+    } else {
+        dst[..valid].copy_from_slice(&src[..valid]);
+        dst[valid..].fill(T::ZERO);
+    }
+}
 
 /// Writes R rows side by side: `out[p·R + i] = rows[i][p]` for p < `kc`, with
 /// rows `valid..R` read as zeros (`rows[i]` holds `kc` values for i < valid).
