@@ -76,6 +76,9 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
         // short enough to join the block before it; that of 1100 is not.
         (11, 40, 1000),
         (11, 40, 1100),
+        // Several column blocks and two KC blocks with all rows in one row
+        // block: the path that packs each KC slice of A once.
+        (11, 300, 1100),
     ];
     for _ in 0..10 {
         shapes.push((

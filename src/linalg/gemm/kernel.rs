@@ -277,86 +277,179 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
         }
     }
     let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
-    let a_len = t.mc.div_ceil(MR) * MR * t.kc;
+    // Blocks of NC columns. A last block under a tenth of NC would re-pack
+    // all of A for a sliver of work (n = 1024 with NC = 960 packed A twice),
+    // so it joins the block before it instead. Rows in blocks of MC alike.
+    let col_blocks = blocks(n0, n1, t.nc);
+    let row_blocks = blocks(m0, m1, t.mc);
+    let a_len = row_blocks
+        .clone()
+        .map(|(_, len)| len)
+        .max()
+        .unwrap_or(0)
+        .div_ceil(MR)
+        * MR
+        * t.kc;
     if abuf.len() < a_len {
         abuf.resize(a_len, T::ZERO);
     }
     if let BSource::Plain(..) = task.b {
-        let b_len = (t.nc + t.nc / 10).div_ceil(NR) * NR * t.kc;
+        let widest = col_blocks.clone().map(|(_, len)| len).max().unwrap_or(0);
+        let b_len = widest.div_ceil(NR) * NR * t.kc;
         if bbuf.len() < b_len {
             bbuf.resize(b_len, T::ZERO);
         }
     }
-    // Loop 5: blocks of NC columns. A last block under a tenth of NC would
-    // re-pack all of A for a sliver of work (n = 1024 with NC = 960 packed A
-    // twice), so it joins the block before it instead.
-    let mut jc = n0;
-    while jc < n1 {
-        let mut nc = t.nc.min(n1 - jc);
-        if n1 - jc - nc < t.nc / 10 {
-            nc = n1 - jc;
+    let one_row_block = row_blocks.clone().nth(1).is_none();
+    let several_col_blocks = col_blocks.clone().nth(1).is_some();
+    if one_row_block && several_col_blocks && matches!(task.b, BSource::Plain(..)) {
+        // All of op(A) fits one row block but op(B) takes several column
+        // blocks: pack each KC slice of A once and run every column block
+        // against it. (The loop order below would pack A once per column
+        // block: three times for f64 at 1024³.) Each element is still summed
+        // over the KC blocks in order, so the bits are the same.
+        let mut pc = 0;
+        while pc < k {
+            let kc = t.kc.min(k - pc);
+            // The first KC block applies β; later blocks add to what is there.
+            let beta = if pc == 0 { task.beta } else { T::ONE };
+            pack_a::<T, MR>(task.op_a, &task.a, m0, m1 - m0, pc, kc, abuf);
+            for (jc, nc) in col_blocks.clone() {
+                let bblock = b_block::<T, NR>(task, pc, kc, jc, nc, bbuf);
+                a_block_times_b_block::<T, MR, NR, FMA>(
+                    task,
+                    abuf,
+                    bblock,
+                    (m0, m1 - m0),
+                    (jc, nc),
+                    kc,
+                    beta,
+                );
+            }
+            pc += kc;
         }
+        return;
+    }
+    // Loop 5: blocks of NC columns.
+    for (jc, nc) in col_blocks {
         // Loop 4: blocks of KC along the shared dimension.
         let mut pc = 0;
         while pc < k {
             let kc = t.kc.min(k - pc);
-            let bblock: &[T] = match task.b {
-                BSource::Plain(op_b, b) => {
-                    pack_b::<T, NR>(op_b, &b, pc, kc, jc, nc, bbuf);
-                    &bbuf[..nc.div_ceil(NR) * NR * kc]
-                }
-                BSource::Packed(pb) => {
-                    let first = jc / NR;
-                    let last = (jc + nc).div_ceil(NR);
-                    &pb.block(pc, kc)[first * NR * kc..last * NR * kc]
-                }
-            };
-            // The first KC block applies β; later blocks add to what is there.
+            let bblock = b_block::<T, NR>(task, pc, kc, jc, nc, bbuf);
             let beta = if pc == 0 { task.beta } else { T::ONE };
             // Loop 3: blocks of MC rows.
-            let mut ic = m0;
-            while ic < m1 {
-                let mc = t.mc.min(m1 - ic);
+            for (ic, mc) in row_blocks.clone() {
                 pack_a::<T, MR>(task.op_a, &task.a, ic, mc, pc, kc, abuf);
-                // Loop 2: one A sliver (MR rows) at a time, kept in L1.
-                let mut ir = 0;
-                while ir < mc {
-                    let a_sliver = &abuf[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
-                    let rows = MR.min(mc - ir);
-                    // Loop 1: every B sliver (NR columns) of the block.
-                    let mut jr = 0;
-                    while jr < nc {
-                        let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
-                        let cols = NR.min(nc - jr);
-                        // The C tile is read and written once the kernel is
-                        // done; ask for its lines now so they arrive meanwhile.
-                        for i in 0..rows {
-                            let row = task
-                                .c
-                                .ptr
-                                .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
-                            for line in 0..(cols * T::BYTES).div_ceil(64) {
-                                prefetch(row.wrapping_add(line * 64 / T::BYTES));
-                            }
-                        }
-                        tile::<T, MR, NR, FMA>(
-                            a_sliver,
-                            b_sliver,
-                            task.c,
-                            (ic + ir, jc + jr),
-                            (rows, cols),
-                            task.alpha,
-                            beta,
-                        );
-                        jr += NR;
-                    }
-                    ir += MR;
-                }
-                ic += mc;
+                a_block_times_b_block::<T, MR, NR, FMA>(
+                    task,
+                    abuf,
+                    bblock,
+                    (ic, mc),
+                    (jc, nc),
+                    kc,
+                    beta,
+                );
             }
             pc += kc;
         }
-        jc += nc;
+    }
+}
+
+/// Splits `lo .. hi` into blocks of `size` as (start, length), a last block
+/// under a tenth of `size` joining the one before it. (An iterator rather
+/// than a list, so a GEMM call inside an RNN's time loop does not allocate.)
+fn blocks(lo: usize, hi: usize, size: usize) -> impl Iterator<Item = (usize, usize)> + Clone {
+    let mut at = lo;
+    std::iter::from_fn(move || {
+        if at >= hi {
+            return None;
+        }
+        let mut len = size.min(hi - at);
+        if hi - at - len < size / 10 {
+            len = hi - at;
+        }
+        let block = (at, len);
+        at += len;
+        Some(block)
+    })
+}
+
+/// The packed `kc × nc` block of op(B) at (pc, jc): packed into `bbuf` now,
+/// or the slivers of a pre-packed B.
+#[inline(always)]
+fn b_block<'b, T: Scalar + GemmScalar, const NR: usize>(
+    task: &'b Task<'_, T>,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+    bbuf: &'b mut [T],
+) -> &'b [T] {
+    match task.b {
+        BSource::Plain(op_b, b) => {
+            pack_b::<T, NR>(op_b, &b, pc, kc, jc, nc, bbuf);
+            &bbuf[..nc.div_ceil(NR) * NR * kc]
+        }
+        BSource::Packed(pb) => {
+            let first = jc / NR;
+            let last = (jc + nc).div_ceil(NR);
+            &pb.block(pc, kc)[first * NR * kc..last * NR * kc]
+        }
+    }
+}
+
+/// Loops 2 and 1: every MR-tall sliver of a packed A block (rows
+/// `ic .. ic + mc`) against every NR-wide sliver of a packed B block (columns
+/// `jc .. jc + nc`), each tile added into C.
+#[inline(always)]
+fn a_block_times_b_block<
+    T: Scalar + GemmScalar,
+    const MR: usize,
+    const NR: usize,
+    const FMA: bool,
+>(
+    task: &Task<'_, T>,
+    ablock: &[T],
+    bblock: &[T],
+    (ic, mc): (usize, usize),
+    (jc, nc): (usize, usize),
+    kc: usize,
+    beta: T,
+) {
+    // Loop 2: one A sliver (MR rows) at a time, kept in L1.
+    let mut ir = 0;
+    while ir < mc {
+        let a_sliver = &ablock[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
+        let rows = MR.min(mc - ir);
+        // Loop 1: every B sliver (NR columns) of the block.
+        let mut jr = 0;
+        while jr < nc {
+            let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
+            let cols = NR.min(nc - jr);
+            // The C tile is read and written once the kernel is done; ask for
+            // its lines now so they arrive meanwhile.
+            for i in 0..rows {
+                let row = task
+                    .c
+                    .ptr
+                    .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
+                for line in 0..(cols * T::BYTES).div_ceil(64) {
+                    prefetch(row.wrapping_add(line * 64 / T::BYTES));
+                }
+            }
+            tile::<T, MR, NR, FMA>(
+                a_sliver,
+                b_sliver,
+                task.c,
+                (ic + ir, jc + jr),
+                (rows, cols),
+                task.alpha,
+                beta,
+            );
+            jr += NR;
+        }
+        ir += MR;
     }
 }
 
