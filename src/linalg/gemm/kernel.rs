@@ -302,7 +302,7 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     }
     let one_row_block = row_blocks.clone().nth(1).is_none();
     let several_col_blocks = col_blocks.clone().nth(1).is_some();
-    if one_row_block && several_col_blocks && matches!(task.b, BSource::Plain(..)) {
+    if one_row_block && several_col_blocks {
         // All of op(A) fits one row block but op(B) takes several column
         // blocks: pack each KC slice of A once and run every column block
         // against it. (The loop order below would pack A once per column
