@@ -417,41 +417,88 @@ fn a_block_times_b_block<
     kc: usize,
     beta: T,
 ) {
-    // Loop 2: one A sliver (MR rows) at a time, kept in L1.
-    let mut ir = 0;
-    while ir < mc {
-        let a_sliver = &ablock[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
-        let rows = MR.min(mc - ir);
-        // Loop 1: every B sliver (NR columns) of the block.
-        let mut jr = 0;
-        while jr < nc {
-            let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
-            let cols = NR.min(nc - jr);
-            // The C tile is read and written once the kernel is done; ask for
-            // its lines now so they arrive meanwhile.
-            for i in 0..rows {
-                let row = task
-                    .c
-                    .ptr
-                    .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
-                for line in 0..(cols * T::BYTES).div_ceil(64) {
-                    prefetch(row.wrapping_add(line * 64 / T::BYTES));
-                }
+    if mc * kc * T::BYTES <= SMALL_A_BLOCK_BYTES {
+        // A small A block (an RNN step's batch) stays in L2 whole: take each
+        // B sliver once and meet every A sliver with it, so B, the large
+        // operand, streams in from L3 or memory once per call rather than
+        // once per A sliver.
+        for jr in (0..nc).step_by(NR) {
+            for ir in (0..mc).step_by(MR) {
+                tile_at::<T, MR, NR, FMA>(
+                    task,
+                    ablock,
+                    bblock,
+                    (ic, mc),
+                    (jc, nc),
+                    kc,
+                    beta,
+                    (ir, jr),
+                );
             }
-            tile::<T, MR, NR, FMA>(
-                a_sliver,
-                b_sliver,
-                task.c,
-                (ic + ir, jc + jr),
-                (rows, cols),
-                task.alpha,
-                beta,
-            );
-            jr += NR;
         }
-        ir += MR;
+    } else {
+        // Loop 2: one A sliver (MR rows) at a time, kept in L1.
+        for ir in (0..mc).step_by(MR) {
+            // Loop 1: every B sliver (NR columns) of the block, from L2.
+            for jr in (0..nc).step_by(NR) {
+                tile_at::<T, MR, NR, FMA>(
+                    task,
+                    ablock,
+                    bblock,
+                    (ic, mc),
+                    (jc, nc),
+                    kc,
+                    beta,
+                    (ir, jr),
+                );
+            }
+        }
     }
 }
+
+/// The tile at (ir, jr) of a packed A block times a packed B block (see
+/// `a_block_times_b_block`). A function, not a closure: a closure would not be
+/// compiled with its caller's target features, so its FMAs would be calls.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tile_at<T: Scalar + GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
+    task: &Task<'_, T>,
+    ablock: &[T],
+    bblock: &[T],
+    (ic, mc): (usize, usize),
+    (jc, nc): (usize, usize),
+    kc: usize,
+    beta: T,
+    (ir, jr): (usize, usize),
+) {
+    let a_sliver = &ablock[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
+    let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
+    let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
+    // The C tile is read and written once the kernel is done; ask for its
+    // lines now so they arrive meanwhile.
+    for i in 0..rows {
+        let row = task
+            .c
+            .ptr
+            .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
+        for line in 0..(cols * T::BYTES).div_ceil(64) {
+            prefetch(row.wrapping_add(line * 64 / T::BYTES));
+        }
+    }
+    tile::<T, MR, NR, FMA>(
+        a_sliver,
+        b_sliver,
+        task.c,
+        (ic + ir, jc + jr),
+        (rows, cols),
+        task.alpha,
+        beta,
+    );
+}
+
+/// The size up to which a packed A block is walked B sliver by B sliver (see
+/// `a_block_times_b_block`): 128 rows of f32 at KC = 256.
+const SMALL_A_BLOCK_BYTES: usize = 128 * 1024;
 
 /// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
 /// matrix–vector product over columns `j0 .. j1`. Padding that one row to
