@@ -417,41 +417,22 @@ fn a_block_times_b_block<
     kc: usize,
     beta: T,
 ) {
-    if mc * kc * T::BYTES <= SMALL_A_BLOCK_BYTES {
-        // A small A block (an RNN step's batch) stays in L2 whole: take each
-        // B sliver once and meet every A sliver with it, so B, the large
-        // operand, streams in from L3 or memory once per call rather than
-        // once per A sliver.
-        for jr in (0..nc).step_by(NR) {
-            for ir in (0..mc).step_by(MR) {
-                tile_at::<T, MR, NR, FMA>(
-                    task,
-                    ablock,
-                    bblock,
-                    (ic, mc),
-                    (jc, nc),
-                    kc,
-                    beta,
-                    (ir, jr),
-                );
-            }
-        }
+    // Loops 2 and 1. Usually one A sliver (MR rows) at a time, kept in L1,
+    // meets every B sliver of the block, which streams from L2. A small A
+    // block (an RNN step's batch) stays in L2 whole, so the loops swap: each
+    // B sliver is taken once and meets every A sliver, and B, the large
+    // operand, streams in from L3 or memory once per call rather than once
+    // per A sliver.
+    let b_outer = mc * kc * T::BYTES <= SMALL_A_BLOCK_BYTES;
+    let (outer, outer_step, inner, inner_step) = if b_outer {
+        (nc, NR, mc, MR)
     } else {
-        // Loop 2: one A sliver (MR rows) at a time, kept in L1.
-        for ir in (0..mc).step_by(MR) {
-            // Loop 1: every B sliver (NR columns) of the block, from L2.
-            for jr in (0..nc).step_by(NR) {
-                tile_at::<T, MR, NR, FMA>(
-                    task,
-                    ablock,
-                    bblock,
-                    (ic, mc),
-                    (jc, nc),
-                    kc,
-                    beta,
-                    (ir, jr),
-                );
-            }
+        (mc, MR, nc, NR)
+    };
+    for o in (0..outer).step_by(outer_step) {
+        for i in (0..inner).step_by(inner_step) {
+            let (ir, jr) = if b_outer { (i, o) } else { (o, i) };
+            tile_at::<T, MR, NR, FMA>(task, ablock, bblock, (ic, mc), (jc, nc), kc, beta, (ir, jr));
         }
     }
 }
