@@ -302,12 +302,15 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     }
     let one_row_block = row_blocks.clone().nth(1).is_none();
     let several_col_blocks = col_blocks.clone().nth(1).is_some();
-    if one_row_block && several_col_blocks {
-        // All of op(A) fits one row block but op(B) takes several column
-        // blocks: pack each KC slice of A once and run every column block
-        // against it. (The loop order below would pack A once per column
-        // block: three times for f64 at 1024³.) Each element is still summed
-        // over the KC blocks in order, so the bits are the same.
+    // A small A block (an RNN step's batch) against a B still to be packed.
+    let small_a_plain_b = (m1 - m0) * t.kc.min(k) * T::BYTES <= SMALL_A_BLOCK_BYTES
+        && matches!(task.b, BSource::Plain(..));
+    if one_row_block && (several_col_blocks || small_a_plain_b) {
+        // All of op(A) fits one row block: pack each KC slice of A once and
+        // run every column block against it. (The loop order below would pack
+        // A once per column block: three times for f64 at 1024³.) Each element
+        // is still summed over the KC blocks in order, so the bits are the
+        // same.
         let mut pc = 0;
         while pc < k {
             let kc = t.kc.min(k - pc);
@@ -315,6 +318,32 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
             let beta = if pc == 0 { task.beta } else { T::ONE };
             pack_a::<T, MR>(task.op_a, &task.a, m0, m1 - m0, pc, kc, abuf);
             for (jc, nc) in col_blocks.clone() {
+                if let (true, BSource::Plain(op_b, b)) = (small_a_plain_b, task.b) {
+                    // As GotoBLAS does: pack B a few slivers at a time and
+                    // run the kernel on them at once, while they are still in
+                    // L1 or L2, rather than packing the whole KC × NC block
+                    // first and reading it back from L2 or L3.
+                    let per = NR * SLIVERS_PER_PASS;
+                    for jr in (jc..jc + nc).step_by(per) {
+                        let cols = per.min(jc + nc - jr);
+                        pack_b::<T, NR>(op_b, &b, pc, kc, jr, cols, bbuf);
+                        for sj in (0..cols).step_by(NR) {
+                            for ir in (0..m1 - m0).step_by(MR) {
+                                tile_at::<T, MR, NR, FMA>(
+                                    task,
+                                    abuf,
+                                    &bbuf[..cols.div_ceil(NR) * NR * kc],
+                                    (m0, m1 - m0),
+                                    (jr, cols),
+                                    kc,
+                                    beta,
+                                    (ir, sj),
+                                );
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let bblock = b_block::<T, NR>(task, pc, kc, jc, nc, bbuf);
                 a_block_times_b_block::<T, MR, NR, FMA>(
                     task,
@@ -480,6 +509,12 @@ fn tile_at<T: Scalar + GemmScalar, const MR: usize, const NR: usize, const FMA: 
 /// The size up to which a packed A block is walked B sliver by B sliver (see
 /// `a_block_times_b_block`): 128 rows of f32 at KC = 256.
 const SMALL_A_BLOCK_BYTES: usize = 128 * 1024;
+
+/// B slivers packed per pass when a small A block meets a plain B (see
+/// `driver`): few enough that they are still in L1 or L2 when the kernel
+/// reads them, enough that each pass reads a useful run of each row of B.
+/// Of 1, 2, 4, 8 and 16, four was the fastest over the recurrent shapes.
+const SLIVERS_PER_PASS: usize = 4;
 
 /// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
 /// matrix–vector product over columns `j0 .. j1`. Padding that one row to
