@@ -327,20 +327,16 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
                     for jr in (jc..jc + nc).step_by(per) {
                         let cols = per.min(jc + nc - jr);
                         pack_b::<T, NR>(op_b, &b, pc, kc, jr, cols, bbuf);
-                        for sj in (0..cols).step_by(NR) {
-                            for ir in (0..m1 - m0).step_by(MR) {
-                                tile_at::<T, MR, NR, FMA>(
-                                    task,
-                                    abuf,
-                                    &bbuf[..cols.div_ceil(NR) * NR * kc],
-                                    (m0, m1 - m0),
-                                    (jr, cols),
-                                    kc,
-                                    beta,
-                                    (ir, sj),
-                                );
-                            }
-                        }
+                        let passed = &bbuf[..cols.div_ceil(NR) * NR * kc];
+                        a_block_times_b_block::<T, MR, NR, FMA>(
+                            task,
+                            abuf,
+                            passed,
+                            (m0, m1 - m0),
+                            (jr, cols),
+                            kc,
+                            beta,
+                        );
                     }
                     continue;
                 }
