@@ -457,49 +457,31 @@ fn a_block_times_b_block<
     for o in (0..outer).step_by(outer_step) {
         for i in (0..inner).step_by(inner_step) {
             let (ir, jr) = if b_outer { (i, o) } else { (o, i) };
-            tile_at::<T, MR, NR, FMA>(task, ablock, bblock, (ic, mc), (jc, nc), kc, beta, (ir, jr));
+            let a_sliver = &ablock[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
+            let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
+            let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
+            // The C tile is read and written once the kernel is done; ask for
+            // its lines now so they arrive meanwhile.
+            for r in 0..rows {
+                let row = task
+                    .c
+                    .ptr
+                    .wrapping_add((ic + ir + r) * task.c.ldc + jc + jr);
+                for line in 0..(cols * T::BYTES).div_ceil(64) {
+                    prefetch(row.wrapping_add(line * 64 / T::BYTES));
+                }
+            }
+            tile::<T, MR, NR, FMA>(
+                a_sliver,
+                b_sliver,
+                task.c,
+                (ic + ir, jc + jr),
+                (rows, cols),
+                task.alpha,
+                beta,
+            );
         }
     }
-}
-
-/// The tile at (ir, jr) of a packed A block times a packed B block (see
-/// `a_block_times_b_block`). A function, not a closure: a closure would not be
-/// compiled with its caller's target features, so its FMAs would be calls.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile_at<T: Scalar + GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
-    task: &Task<'_, T>,
-    ablock: &[T],
-    bblock: &[T],
-    (ic, mc): (usize, usize),
-    (jc, nc): (usize, usize),
-    kc: usize,
-    beta: T,
-    (ir, jr): (usize, usize),
-) {
-    let a_sliver = &ablock[(ir / MR) * MR * kc..(ir / MR + 1) * MR * kc];
-    let b_sliver = &bblock[(jr / NR) * NR * kc..(jr / NR + 1) * NR * kc];
-    let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-    // The C tile is read and written once the kernel is done; ask for its
-    // lines now so they arrive meanwhile.
-    for i in 0..rows {
-        let row = task
-            .c
-            .ptr
-            .wrapping_add((ic + ir + i) * task.c.ldc + jc + jr);
-        for line in 0..(cols * T::BYTES).div_ceil(64) {
-            prefetch(row.wrapping_add(line * 64 / T::BYTES));
-        }
-    }
-    tile::<T, MR, NR, FMA>(
-        a_sliver,
-        b_sliver,
-        task.c,
-        (ic + ir, jc + jr),
-        (rows, cols),
-        task.alpha,
-        beta,
-    );
 }
 
 /// The size up to which a packed A block is walked B sliver by B sliver (see
