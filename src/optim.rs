@@ -215,24 +215,25 @@ pub fn clip_by_value<T: Scalar>(grads: &mut [&mut [T]], max: f64) -> usize {
     let (hi, lo) = (T::from_f64(max), T::from_f64(-max));
     let mut clipped = 0;
     for g in grads.iter_mut() {
-        // Written without branches, as selects and a count, so that it
-        // compiles to vector compares and blends.
+        // Written as selects between values and a 32-bit count per chunk, so
+        // that it compiles to vector compares and blends. (Selecting between
+        // references, with a 64-bit count, compiled to a scalar loop.)
         vectorized(
             #[inline(always)]
             || {
-                let mut n = 0usize;
-                for x in g.iter_mut() {
-                    let (over, under) = (*x > hi, *x < lo);
-                    n += (over | under) as usize;
-                    *x = if over {
-                        hi
-                    } else if under {
-                        lo
-                    } else {
-                        *x
-                    };
+                let (hi, lo) = (hi, lo);
+                for chunk in g.chunks_mut(4096) {
+                    let mut n = 0u32;
+                    for x in chunk.iter_mut() {
+                        let v = *x;
+                        let (over, under) = (v > hi, v < lo);
+                        n += (over | under) as u32;
+                        // Two selects on values (a NaN stays NaN).
+                        let v = if over { hi } else { v };
+                        *x = if under { lo } else { v };
+                    }
+                    clipped += n as usize;
                 }
-                clipped += n;
             },
         );
     }

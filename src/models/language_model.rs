@@ -187,6 +187,9 @@ impl<T: Scalar> Parameters<T> for Generator<T> {
     fn named_tensors(&self) -> Vec<(String, Vec<usize>, &[T])> {
         self.net.named_tensors()
     }
+    fn tensors(&self) -> Vec<&[T]> {
+        self.net.tensors()
+    }
     fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         self.net.tensors_mut()
     }

@@ -35,7 +35,8 @@ pub trait Parameters<T> {
     fn named_tensors(&self) -> Vec<(String, Vec<usize>, &[T])>;
     /// Mutable values of every tensor, in the order of `named_tensors`.
     fn tensors_mut(&mut self) -> Vec<&mut [T]>;
-    /// The values of every tensor, in the order of `named_tensors`.
+    /// The values of every tensor, in the order of `named_tensors`. (Models
+    /// on a training path override it, so a step builds no names.)
     fn tensors(&self) -> Vec<&[T]> {
         self.named_tensors()
             .into_iter()
@@ -72,6 +73,9 @@ impl<T: Scalar> Parameters<T> for StackedRnn<T> {
     fn named_tensors(&self) -> Vec<(String, Vec<usize>, &[T])> {
         StackedRnn::named_tensors(self)
     }
+    fn tensors(&self) -> Vec<&[T]> {
+        StackedRnn::tensors(self)
+    }
     fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         StackedRnn::tensors_mut(self)
     }
@@ -87,6 +91,9 @@ impl<T: Scalar> Parameters<T> for Linear<T> {
             ),
             ("bias".to_string(), vec![self.bias.len()], &self.bias),
         ]
+    }
+    fn tensors(&self) -> Vec<&[T]> {
+        vec![self.weight.as_slice(), &self.bias]
     }
     fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         vec![self.weight.as_mut_slice(), &mut self.bias]
@@ -191,6 +198,14 @@ impl<T: Scalar> InputLayer<T> {
                 vec![e.vocab_size(), e.dim()],
                 e.weight.as_slice(),
             )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The values of `named_tensors`.
+    pub fn tensors(&self) -> Vec<&[T]> {
+        match self {
+            InputLayer::Embedding(e) => vec![e.weight.as_slice()],
             _ => Vec::new(),
         }
     }
@@ -365,6 +380,11 @@ impl<T: Scalar> Parameters<T> for SeqEncoder<T> {
     fn named_tensors(&self) -> Vec<(String, Vec<usize>, &[T])> {
         let mut out = prefixed("embedding", self.input.named_tensors());
         out.extend(prefixed("rnn", self.rnn.named_tensors()));
+        out
+    }
+    fn tensors(&self) -> Vec<&[T]> {
+        let mut out = self.input.tensors();
+        out.extend(self.rnn.tensors());
         out
     }
     fn tensors_mut(&mut self) -> Vec<&mut [T]> {

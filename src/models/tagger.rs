@@ -189,6 +189,11 @@ impl<T: Scalar> Parameters<T> for Tagger<T> {
         out.extend(prefixed("head", self.head.named_tensors()));
         out
     }
+    fn tensors(&self) -> Vec<&[T]> {
+        let mut out = self.encoder.tensors();
+        out.extend(self.head.tensors());
+        out
+    }
     fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         let mut out = self.encoder.tensors_mut();
         out.extend(self.head.tensors_mut());

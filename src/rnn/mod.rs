@@ -242,6 +242,16 @@ impl<T: Scalar> CellParams<T> {
         ]
     }
 
+    /// The four tensors' elements, in the order of `named` (no names built).
+    pub fn tensors(&self) -> [&[T]; 4] {
+        [
+            self.weight_ih.as_slice(),
+            self.weight_hh.as_slice(),
+            &self.bias_ih,
+            &self.bias_hh,
+        ]
+    }
+
     /// Mutable access to the four tensors' elements, in the order of `named`.
     pub fn tensors_mut(&mut self) -> [&mut [T]; 4] {
         [

@@ -131,6 +131,12 @@ impl<T: Scalar> StackedRnn<T> {
         out
     }
 
+    /// Every tensor's elements, in the order of `named_tensors` (without
+    /// building the names, which a training step does not need).
+    pub fn tensors(&self) -> Vec<&[T]> {
+        self.layers.iter().flat_map(|p| p.tensors()).collect()
+    }
+
     /// Mutable access to every tensor's elements, in the order of `named_tensors`.
     pub fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         self.layers
