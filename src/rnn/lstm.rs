@@ -14,8 +14,8 @@
 //! Backward: DERIVATIONS.md, "LSTM".
 
 use super::sequence::{
-    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
-    mask_at, split_steps, weight_hh_gradient,
+    add_bias, add_rows, carry_padded_rows, copy_rows, gate_pass_in_parts, gate_rows_per_part,
+    input_gradients, input_projection, is_pad, mask_at, split_steps, weight_hh_gradient,
 };
 use super::{CellParams, State};
 use crate::linalg::simd::vectorized;
@@ -304,6 +304,7 @@ pub fn lstm_forward_ws<T: Scalar>(
     let mut c = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
+    let rows = gate_rows_per_part(b, hsz);
     for t in 0..steps {
         let z = &mut gates.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
         let (h_prev, h_next) = split_steps(h.as_mut_slice(), t, b * hsz);
@@ -318,10 +319,26 @@ pub fn lstm_forward_ws<T: Scalar>(
         );
         add_bias(z, &p.bias_hh);
         let (c_prev, c_next) = split_steps(c.as_mut_slice(), t, b * hsz);
-        vectorized(
-            #[inline(always)]
-            || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
-        );
+        if rows == b {
+            vectorized(
+                #[inline(always)]
+                || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
+            );
+        } else {
+            // The same pass, in blocks of rows on the pool's threads.
+            let parts: Vec<_> = z
+                .chunks_mut(rows * 4 * hsz)
+                .zip(c_prev.chunks(rows * hsz))
+                .zip(c_next.chunks_mut(rows * hsz))
+                .zip(h_next.chunks_mut(rows * hsz))
+                .collect();
+            gate_pass_in_parts(parts, &|(((z, c_prev), c_next), h_next)| {
+                vectorized(
+                    #[inline(always)]
+                    || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
+                )
+            });
+        }
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
         carry_padded_rows(mask_at(mask, t, b), c_prev, c_next, hsz);
     }
@@ -373,28 +390,55 @@ pub fn lstm_backward_ws<T: Scalar>(
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
+    let part = gate_rows_per_part(b, hsz);
     for t in (0..steps).rev() {
         // ∂L/∂a⟨t⟩ = from the output at t + from step t+1
         add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
         let rows = t * b * hsz..(t + 1) * b * hsz;
         let next = (t + 1) * b * hsz..(t + 2) * b * hsz;
         let dz_t = &mut dz.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
-        vectorized(
-            #[inline(always)]
-            || {
-                lstm_step_backward(
-                    &cache.gates.as_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz],
-                    &cache.c.as_slice()[rows],
-                    &cache.c.as_slice()[next],
-                    dh.as_slice(),
-                    mask_at(cache.mask.as_deref(), t, b),
-                    dc.as_mut_slice(),
-                    dz_t,
-                    dh_prev.as_mut_slice(),
-                    hsz,
+        let gates = &cache.gates.as_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
+        let (c_prev, c_t) = (&cache.c.as_slice()[rows], &cache.c.as_slice()[next]);
+        let mask_t = mask_at(cache.mask.as_deref(), t, b);
+        if part == b {
+            vectorized(
+                #[inline(always)]
+                || {
+                    lstm_step_backward(
+                        gates,
+                        c_prev,
+                        c_t,
+                        dh.as_slice(),
+                        mask_t,
+                        dc.as_mut_slice(),
+                        dz_t,
+                        dh_prev.as_mut_slice(),
+                        hsz,
+                    )
+                },
+            );
+        } else {
+            // The same pass, in blocks of `part` rows on the pool's threads.
+            let (h_rows, g_rows) = (part * hsz, part * 4 * hsz);
+            let parts: Vec<_> = (0..b.div_ceil(part))
+                .map(|i| mask_t.map(|m| &m[i * part..((i + 1) * part).min(b)]))
+                .zip(gates.chunks(g_rows))
+                .zip(c_prev.chunks(h_rows).zip(c_t.chunks(h_rows)))
+                .zip(dh.as_slice().chunks(h_rows))
+                .zip(dc.as_mut_slice().chunks_mut(h_rows))
+                .zip(dz_t.chunks_mut(g_rows))
+                .zip(dh_prev.as_mut_slice().chunks_mut(h_rows))
+                .collect();
+            gate_pass_in_parts(parts, &|(
+                (((((mask, gates), (c_prev, c_t)), dh), dc), dz),
+                direct,
+            )| {
+                vectorized(
+                    #[inline(always)]
+                    || lstm_step_backward(gates, c_prev, c_t, dh, *mask, dc, dz, direct, hsz),
                 )
-            },
-        );
+            });
+        }
         // ∂L/∂a⟨t−1⟩ = (carried part) + ∂L/∂z · W_hh
         gemm_prepacked(
             Op::N,

@@ -19,7 +19,9 @@ use super::gru::{gru_backward_ws, gru_forward_ws, GruCache};
 use super::lstm::{lstm_backward_ws, lstm_forward_ws, LstmCache};
 use super::vanilla::{rnn_backward_ws, rnn_forward_ws, RnnCache};
 use super::{CellKind, CellParams, State};
+use crate::linalg::pool::{self, parallel_for};
 use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
+use std::sync::Mutex;
 
 /// Adds the row vector `bias` (length G·H) to every row of a row-major block.
 pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
@@ -46,6 +48,33 @@ pub(crate) fn copy_rows<T: Scalar>(src: MatRef<T>, dst: &mut [T]) {
     for i in 0..src.rows() {
         dst[i * w..(i + 1) * w].copy_from_slice(src.row(i));
     }
+}
+
+/// Cell values (B·H) a step needs before its gate pass is split between
+/// threads. Below it, waking a worker costs more than the half pass saves.
+const PARALLEL_GATE_MIN: usize = 4096;
+
+/// Rows of the batch per part when a step's gate pass is split over the
+/// pool's threads (`b` itself when it is not split). Each row of a gate pass
+/// depends only on that row, so the split changes no bit of the result.
+pub(crate) fn gate_rows_per_part(b: usize, hidden: usize) -> usize {
+    let threads = pool::threads();
+    if threads < 2 || b < 2 || b * hidden < PARALLEL_GATE_MIN {
+        b.max(1)
+    } else {
+        b.div_ceil(threads.min(b))
+    }
+}
+
+/// Runs `f` on every part, one task per part on the pool's threads. A part
+/// holds one block of rows of every buffer a gate pass reads or writes, cut
+/// with `gate_rows_per_part`; each task locks only its own part.
+pub(crate) fn gate_pass_in_parts<P: Send>(parts: Vec<P>, f: &(dyn Fn(&mut P) + Sync)) {
+    let parts: Vec<Mutex<P>> = parts.into_iter().map(Mutex::new).collect();
+    parallel_for(parts.len(), parts.len(), &|i| {
+        let mut part = parts[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut part)
+    });
 }
 
 /// In a buffer of consecutive (B, H) step blocks (block 0 = the initial
