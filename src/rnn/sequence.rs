@@ -20,6 +20,7 @@ use super::lstm::{lstm_backward_ws, lstm_forward_ws, LstmCache};
 use super::vanilla::{rnn_backward_ws, rnn_forward_ws, RnnCache};
 use super::{CellKind, CellParams, State};
 use crate::linalg::pool::{self, parallel_for};
+use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
 use std::sync::Mutex;
 
@@ -190,12 +191,20 @@ pub(crate) fn weight_hh_gradient<T: Scalar>(
     column_sums_into(dz, &mut grads.bias_hh[row0..row0 + rows]);
 }
 
+/// `out[j] += Σ_i m[i, j]`, adding row by row in order. (Compiled for the
+/// active vectors: at T·B = 2048 rows of 4H = 1024 this pass is a read of
+/// 8 MiB, once for db_ih and once for db_hh.)
 fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
-    for i in 0..m.rows() {
-        for (o, &v) in out.iter_mut().zip(m.row(i)) {
-            *o += v;
-        }
-    }
+    vectorized(
+        #[inline(always)]
+        || {
+            for i in 0..m.rows() {
+                for (o, &v) in out.iter_mut().zip(m.row(i)) {
+                    *o += v;
+                }
+            }
+        },
+    );
 }
 
 /// The forward cache of any cell.

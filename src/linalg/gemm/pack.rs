@@ -31,12 +31,12 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
     let lda = a.stride();
     let src = a.data();
     let slivers = mc.div_ceil(MR);
-    for s in 0..slivers {
-        let out = &mut dst[s * MR * kc..(s + 1) * MR * kc];
-        let r0 = i0 + s * MR;
-        let valid = MR.min(i0 + mc - r0);
-        match op {
-            Op::N => {
+    match op {
+        Op::N => {
+            for s in 0..slivers {
+                let out = &mut dst[s * MR * kc..(s + 1) * MR * kc];
+                let r0 = i0 + s * MR;
+                let valid = MR.min(i0 + mc - r0);
                 // op(A)[r, p] = A[r, p]: the MR rows of A, side by side.
                 let mut rows: [&[T]; MR] = [&[]; MR];
                 for (i, row) in rows.iter_mut().enumerate().take(valid) {
@@ -45,15 +45,34 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
                 }
                 interleave_rows(&rows, valid, kc, out);
             }
-            Op::T => {
-                // op(A)[r, p] = A[p, r]: row p of A holds the MR values contiguously.
-                for (p, dst_p) in out.chunks_exact_mut(MR).enumerate() {
-                    copy_padded::<T, MR>(dst_p, &src[(p0 + p) * lda + r0..], valid);
+        }
+        Op::T => {
+            // op(A)[r, p] = A[p, r]: row p of A holds the MR values of every
+            // sliver contiguously. A_ROWS_PER_PASS rows at a time, sliver by
+            // sliver (see there).
+            for pg in (0..kc).step_by(A_ROWS_PER_PASS) {
+                for s in 0..slivers {
+                    let r0 = i0 + s * MR;
+                    let valid = MR.min(i0 + mc - r0);
+                    for p in pg..(pg + A_ROWS_PER_PASS).min(kc) {
+                        let dst_p = &mut dst[(s * kc + p) * MR..(s * kc + p + 1) * MR];
+                        copy_padded::<T, MR>(dst_p, &src[(p0 + p) * lda + r0..], valid);
+                    }
                 }
             }
         }
     }
 }
+
+/// Rows of A that `pack_a` (op T) copies per pass over the slivers. This is
+/// how the weight gradients dW = dZᵀ·X read ∂L/∂Z, whose rows are 4H values
+/// long (4 KiB at H = 256). Sliver by sliver over all kc rows (the old order)
+/// reads MR values from each row in turn, and the rows fall in one L1 set.
+/// Timed on dZᵀ·X with a pass of 1, 2, 4, 8, 16, 32, 64 and 256 rows, f32,
+/// H = 256 and 512 (dW_ih at n = I = 64, 128 and dW_hh at n = H), alternated
+/// with the old order: 16 was fastest, dW_ih (1024, 2048, 64) 5.3 → 4.3 ms
+/// and dW_hh (1024, 2048, 256) 12.5 → 11.5 ms.
+const A_ROWS_PER_PASS: usize = 16;
 
 /// Packs rows `p0 .. p0+kc` and columns `j0 .. j0+nc` of op(B) into `dst`
 /// as ⌈nc/NR⌉ slivers of `NR·kc` elements.
