@@ -20,7 +20,7 @@
 //! `stack_backward_ws`, …) and hand the cache and the gradients back with
 //! `keep` when done with them.
 
-use super::{Matrix, Scalar};
+use super::{MatRef, Matrix, Op, PackedB, Scalar};
 
 /// Spare buffers, handed out again by `take`.
 #[derive(Debug, Default)]
@@ -65,7 +65,24 @@ impl<T: Scalar> Workspace<T> {
 
     /// Keeps `m`'s memory for a later `take`.
     pub fn keep(&mut self, m: Matrix<T>) {
-        let data = m.into_vec();
+        self.keep_storage(m.into_vec());
+    }
+
+    /// op(B) packed (`PackedB::new_in`) into kept memory, as a cell packs
+    /// W_hh once per pass; hand it back with `keep_packed`.
+    pub fn take_packed(&mut self, op: Op, b: MatRef<T>) -> PackedB<T> {
+        let storage = self
+            .take(1, PackedB::<T>::storage_len(op, b.shape()))
+            .into_vec();
+        PackedB::new_in(op, b, storage)
+    }
+
+    /// Keeps a packed operand's memory for a later `take` or `take_packed`.
+    pub fn keep_packed(&mut self, p: PackedB<T>) {
+        self.keep_storage(p.into_storage());
+    }
+
+    fn keep_storage(&mut self, data: Vec<T>) {
         if data.capacity() > 0 {
             self.spare.push(data);
         }

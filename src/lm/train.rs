@@ -33,6 +33,7 @@ use super::checkpoint::{writer, Checkpoint};
 use super::eval::{evaluate, EvalReport};
 use super::{Clip, LanguageModel, LmConfig};
 use crate::linalg::simd::vectorized;
+use crate::linalg::Workspace;
 use crate::models::{Generator, Parameters};
 use crate::optim::{clip_by_global_norm, clip_by_value, global_norm, Optimizer};
 use crate::rnn::State;
@@ -90,6 +91,9 @@ pub struct Trainer {
     batches: Batches,
     carried: Option<Vec<State<f32>>>,
     train_tokens: usize,
+    /// Buffers reused from step to step (the caches, ∂L/∂z, packed W_hh):
+    /// without them every step allocates and clears them afresh.
+    ws: Workspace<f32>,
 }
 
 impl Trainer {
@@ -187,6 +191,7 @@ impl Trainer {
             batches,
             carried,
             train_tokens,
+            ws: Workspace::new(),
         })
     }
 
@@ -221,7 +226,7 @@ impl Trainer {
         };
         let net = &self.lm.net;
         self.grads.fill_zero();
-        let cache = net.forward(&batch.inputs, self.carried.as_deref());
+        let cache = net.forward_ws(&batch.inputs, self.carried.as_deref(), &mut self.ws);
         let loss = net.loss(&cache, &batch.targets).mean();
         if !loss.is_finite() {
             return Err(err!(
@@ -229,7 +234,13 @@ impl Trainer {
                  clipping); the model was not updated"
             ));
         }
-        net.backward(&batch.inputs, &cache, &batch.targets, &mut self.grads);
+        net.backward_ws(
+            &batch.inputs,
+            &cache,
+            &batch.targets,
+            &mut self.grads,
+            &mut self.ws,
+        );
         let grad_norm = match self.lm.config.clip {
             Clip::Norm(max) => clip_by_global_norm(&mut self.grads.tensors_mut(), max),
             Clip::Value(max) => {
@@ -265,6 +276,7 @@ impl Trainer {
         } else if self.lm.config.text.mode == Mode::Stream {
             self.carried = Some(cache.enc.rnn.final_states());
         }
+        cache.enc.rnn.recycle(&mut self.ws);
         Ok(StepInfo {
             step,
             loss,

@@ -13,7 +13,7 @@ use super::tagger::argmax;
 use super::{
     InputGrads, InputLayer, Inputs, OutputKind, Parameters, SeqBatch, Tagger, TaggerCache,
 };
-use crate::linalg::{Matrix, Scalar};
+use crate::linalg::{Matrix, Scalar, Workspace};
 use crate::nn::{linear_forward, LossSum};
 use crate::rng::Rng;
 use crate::rnn::{stack_forward, CellKind, State};
@@ -84,6 +84,17 @@ impl<T: Scalar> Generator<T> {
         self.net.forward(batch, states0)
     }
 
+    /// `forward` with the encoder's buffers taken from `ws` (a training loop
+    /// keeps one; see `linalg::Workspace`). The same bits either way.
+    pub fn forward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        ws: &mut Workspace<T>,
+    ) -> GeneratorCache<T> {
+        self.net.forward_ws(batch, states0, ws)
+    }
+
     /// The mean cross-entropy of predicting `targets` (time-major, one per
     /// (t, b)) over real positions.
     pub fn loss(&self, cache: &GeneratorCache<T>, targets: &[usize]) -> LossSum {
@@ -99,6 +110,20 @@ impl<T: Scalar> Generator<T> {
         grads: &mut Generator<T>,
     ) -> InputGrads<T> {
         self.net.backward(batch, cache, targets, &mut grads.net)
+    }
+
+    /// `backward` with the encoder's buffers taken from `ws`. The same bits
+    /// either way.
+    pub fn backward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        cache: &GeneratorCache<T>,
+        targets: &[usize],
+        grads: &mut Generator<T>,
+        ws: &mut Workspace<T>,
+    ) -> InputGrads<T> {
+        self.net
+            .backward_ws(batch, cache, targets, &mut grads.net, ws)
     }
 
     /// One step for a batch of B tokens from the given states: returns the

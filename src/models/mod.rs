@@ -22,10 +22,10 @@ pub use language_model::{Generator, GeneratorCache, Sampling};
 pub use seq2seq::{Seq2Seq, Seq2SeqCache};
 pub use tagger::{OutputKind, Tagger, TaggerCache};
 
-use crate::linalg::{MatRef, Matrix, Scalar};
+use crate::linalg::{MatRef, Matrix, Scalar, Workspace};
 use crate::nn::{embedding_backward, embedding_forward, Embedding, Linear};
 use crate::rng::Rng;
-use crate::rnn::{stack_backward, stack_forward, CellKind, StackCache, StackedRnn, State};
+use crate::rnn::{stack_backward_ws, stack_forward_ws, CellKind, StackCache, StackedRnn, State};
 
 /// Named parameter tensors, in a fixed order, with PyTorch state_dict names.
 /// The same struct filled with zeros holds a model's gradients, so
@@ -337,6 +337,17 @@ impl<T: Scalar> SeqEncoder<T> {
     /// Runs the input layer and the stack. `states0`: initial states in h_n
     /// order, or zeros if `None`.
     pub fn forward(&self, batch: &SeqBatch<T>, states0: Option<&[State<T>]>) -> EncoderCache<T> {
+        self.forward_ws(batch, states0, &mut Workspace::new())
+    }
+
+    /// `forward` with the stack's buffers taken from `ws` (see
+    /// `linalg::Workspace`; the same bits either way).
+    pub fn forward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        ws: &mut Workspace<T>,
+    ) -> EncoderCache<T> {
         let x = self.input.encode(&batch.inputs);
         let zeros;
         let s0 = match states0 {
@@ -347,7 +358,7 @@ impl<T: Scalar> SeqEncoder<T> {
             }
         };
         let mask = batch.mask();
-        let rnn = stack_forward(&self.rnn, x.view(), s0, mask.as_deref());
+        let rnn = stack_forward_ws(&self.rnn, x.view(), s0, mask.as_deref(), ws);
         EncoderCache { x, mask, rnn }
     }
 
@@ -361,13 +372,28 @@ impl<T: Scalar> SeqEncoder<T> {
         d_final: Option<&[State<T>]>,
         grads: &mut SeqEncoder<T>,
     ) -> InputGrads<T> {
-        let (dx, d_states0) = stack_backward(
+        self.backward_ws(batch, cache, dy, d_final, grads, &mut Workspace::new())
+    }
+
+    /// `backward` with the stack's buffers taken from `ws` (see
+    /// `linalg::Workspace`; the same bits either way).
+    pub fn backward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        cache: &EncoderCache<T>,
+        dy: MatRef<T>,
+        d_final: Option<&[State<T>]>,
+        grads: &mut SeqEncoder<T>,
+        ws: &mut Workspace<T>,
+    ) -> InputGrads<T> {
+        let (dx, d_states0) = stack_backward_ws(
             &self.rnn,
             cache.x.view(),
             &cache.rnn,
             dy,
             d_final,
             &mut grads.rnn,
+            ws,
         );
         let dx = self
             .input

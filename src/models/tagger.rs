@@ -12,7 +12,7 @@
 //! Backward: DERIVATIONS.md, "Models".
 
 use super::{prefixed, EncoderCache, InputGrads, InputLayer, Parameters, SeqBatch, SeqEncoder};
-use crate::linalg::{Matrix, Scalar};
+use crate::linalg::{Matrix, Scalar, Workspace};
 use crate::nn::{
     linear_backward, linear_forward, sigmoid_bce_backward, sigmoid_bce_forward,
     softmax_cross_entropy_backward, softmax_cross_entropy_forward, Linear, LossSum,
@@ -87,7 +87,18 @@ impl<T: Scalar> Tagger<T> {
 
     /// Runs the tagger; `states0` are the stack's initial states (zeros if `None`).
     pub fn forward(&self, batch: &SeqBatch<T>, states0: Option<&[State<T>]>) -> TaggerCache<T> {
-        let enc = self.encoder.forward(batch, states0);
+        self.forward_ws(batch, states0, &mut Workspace::new())
+    }
+
+    /// `forward` with the encoder's buffers taken from `ws` (see
+    /// `linalg::Workspace`; the same bits either way).
+    pub fn forward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        ws: &mut Workspace<T>,
+    ) -> TaggerCache<T> {
+        let enc = self.encoder.forward_ws(batch, states0, ws);
         let mut logits = Matrix::zeros(batch.steps * batch.batch, self.head.outputs());
         linear_forward(&self.head, enc.rnn.outputs(), logits.view_mut());
         TaggerCache { enc, logits }
@@ -117,6 +128,19 @@ impl<T: Scalar> Tagger<T> {
         targets: &[usize],
         grads: &mut Tagger<T>,
     ) -> InputGrads<T> {
+        self.backward_ws(batch, cache, targets, grads, &mut Workspace::new())
+    }
+
+    /// `backward` with the encoder's buffers taken from `ws` (see
+    /// `linalg::Workspace`; the same bits either way).
+    pub fn backward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        cache: &TaggerCache<T>,
+        targets: &[usize],
+        grads: &mut Tagger<T>,
+        ws: &mut Workspace<T>,
+    ) -> InputGrads<T> {
         let mask = cache.enc.mask.as_deref();
         let n = cache.logits.rows();
         let mut dz = Matrix::zeros(n, cache.logits.cols());
@@ -144,7 +168,7 @@ impl<T: Scalar> Tagger<T> {
             Some(da.view_mut()),
         );
         self.encoder
-            .backward(batch, &cache.enc, da.view(), None, &mut grads.encoder)
+            .backward_ws(batch, &cache.enc, da.view(), None, &mut grads.encoder, ws)
     }
 
     /// The predicted label at every (t, b), time-major.

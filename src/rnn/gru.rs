@@ -30,7 +30,7 @@ use super::sequence::{
 };
 use super::{CellKind, CellParams, GruVariant, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
+use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, Scalar, Workspace};
 
 fn variant<T>(p: &CellParams<T>) -> GruVariant {
     match p.kind {
@@ -528,7 +528,7 @@ pub fn gru_forward_ws<T: Scalar>(
     let (g3, bh) = (3 * hsz, b * hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
-            let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 3H)
+            let w_hh_t = ws.take_packed(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 3H)
             let mut gh = Matrix::zeros(b, g3);
             for t in 0..steps {
                 let (h_prev, h_next) = split_steps(h.as_mut_slice(), t, bh);
@@ -557,10 +557,11 @@ pub fn gru_forward_ws<T: Scalar>(
                 );
                 carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
+            ws.keep_packed(w_hh_t);
         }
         GruVariant::ResetBefore => {
-            let w_ru_t = PackedB::new(Op::T, p.weight_hh.rows_range(0, 2 * hsz)); // (H, 2H)
-            let w_n_t = PackedB::new(Op::T, p.weight_hh.rows_range(2 * hsz, g3)); // (H, H)
+            let w_ru_t = ws.take_packed(Op::T, p.weight_hh.rows_range(0, 2 * hsz)); // (H, 2H)
+            let w_n_t = ws.take_packed(Op::T, p.weight_hh.rows_range(2 * hsz, g3)); // (H, H)
             let mut gh_ru = Matrix::zeros(b, 2 * hsz);
             let mut gh_n = Matrix::zeros(b, hsz);
             for t in 0..steps {
@@ -595,6 +596,8 @@ pub fn gru_forward_ws<T: Scalar>(
                 );
                 carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
+            ws.keep_packed(w_ru_t);
+            ws.keep_packed(w_n_t);
         }
     }
     GruCache {
@@ -640,7 +643,7 @@ pub fn gru_backward_ws<T: Scalar>(
     let mut dh_prev = Matrix::zeros(b, hsz);
     match variant(p) {
         GruVariant::ResetAfter => {
-            let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (3H, H)
+            let w_hh = ws.take_packed(Op::N, p.weight_hh.view()); // W_hh: (3H, H)
             let mut dzh = ws.take(steps * b, g3);
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
@@ -674,10 +677,11 @@ pub fn gru_backward_ws<T: Scalar>(
             }
             weight_hh_gradient(dzh.view(), cache.h.rows_range(0, steps * b), 0, grads);
             ws.keep(dzh);
+            ws.keep_packed(w_hh);
         }
         GruVariant::ResetBefore => {
-            let w_n = PackedB::new(Op::N, p.weight_hh.rows_range(2 * hsz, g3)); // W_hn: (H, H)
-            let w_ru = PackedB::new(Op::N, p.weight_hh.rows_range(0, 2 * hsz)); // [W_hr; W_hz]: (2H, H)
+            let w_n = ws.take_packed(Op::N, p.weight_hh.rows_range(2 * hsz, g3)); // W_hn: (H, H)
+            let w_ru = ws.take_packed(Op::N, p.weight_hh.rows_range(0, 2 * hsz)); // [W_hr; W_hz]: (2H, H)
             let mut drh = Matrix::zeros(b, hsz);
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
@@ -740,6 +744,8 @@ pub fn gru_backward_ws<T: Scalar>(
                 2 * hsz,
                 grads,
             );
+            ws.keep_packed(w_n);
+            ws.keep_packed(w_ru);
         }
     }
     let dx = input_gradients(p, x, dzx.view(), grads, ws);

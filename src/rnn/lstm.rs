@@ -19,7 +19,7 @@ use super::sequence::{
 };
 use super::{CellParams, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
+use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, Scalar, Workspace};
 
 /// The fused non-linearities of one step, over a whole (B, 4H) gate block.
 ///
@@ -299,7 +299,7 @@ pub fn lstm_forward_ws<T: Scalar>(
     let steps = x.rows() / b.max(1);
     // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H).
     let mut gates = input_projection(p, x, ws);
-    let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
+    let w_hh_t = ws.take_packed(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
     let mut h = ws.take((steps + 1) * b, hsz);
     let mut c = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
@@ -342,6 +342,7 @@ pub fn lstm_forward_ws<T: Scalar>(
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
         carry_padded_rows(mask_at(mask, t, b), c_prev, c_next, hsz);
     }
+    ws.keep_packed(w_hh_t);
     LstmCache {
         batch: b,
         mask: mask.map(|m| m.to_vec()),
@@ -385,7 +386,7 @@ pub fn lstm_backward_ws<T: Scalar>(
     let b = cache.batch;
     let hsz = p.hidden_size();
     let steps = cache.gates.rows() / b.max(1);
-    let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
+    let w_hh = ws.take_packed(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
     let mut dz = ws.take(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
@@ -453,5 +454,6 @@ pub fn lstm_backward_ws<T: Scalar>(
     let dx = input_gradients(p, x, dz.view(), grads, ws);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
     ws.keep(dz);
+    ws.keep_packed(w_hh);
     (dx, dh, dc)
 }

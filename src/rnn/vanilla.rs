@@ -17,7 +17,7 @@ use super::sequence::{
 };
 use super::{CellKind, CellParams, State};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, PackedB, Scalar, Workspace};
+use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, Scalar, Workspace};
 use crate::nn::Activation;
 
 fn activation<T>(p: &CellParams<T>) -> Activation {
@@ -214,7 +214,7 @@ pub fn rnn_forward_ws<T: Scalar>(
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
     let mut z = input_projection(p, x, ws); // (T·B, H)
-    let w_hh_t = PackedB::new(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, H)
+    let w_hh_t = ws.take_packed(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, H)
     let mut h = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     for t in 0..steps {
@@ -236,6 +236,7 @@ pub fn rnn_forward_ws<T: Scalar>(
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
     }
     ws.keep(z);
+    ws.keep_packed(w_hh_t);
     RnnCache {
         batch: b,
         mask: mask.map(|m| m.to_vec()),
@@ -273,7 +274,7 @@ pub fn rnn_backward_ws<T: Scalar>(
     let b = cache.batch;
     let hsz = p.hidden_size();
     let steps = (cache.h.rows() / b.max(1)).saturating_sub(1);
-    let w_hh = PackedB::new(Op::N, p.weight_hh.view()); // W_hh: (H, H)
+    let w_hh = ws.take_packed(Op::N, p.weight_hh.view()); // W_hh: (H, H)
     let mut dz = ws.take(steps * b, hsz);
     let mut dh = dh_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
@@ -308,5 +309,6 @@ pub fn rnn_backward_ws<T: Scalar>(
     let dx = input_gradients(p, x, dz.view(), grads, ws);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
     ws.keep(dz);
+    ws.keep_packed(w_hh);
     (dx, dh)
 }

@@ -559,7 +559,8 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
     dst: &mut Vec<T>,
 ) {
     let slivers = n.div_ceil(NR);
-    dst.clear();
+    // Packing writes every value, padding included, so storage reused from
+    // an earlier packing is not cleared first (only new length is zeroed).
     dst.resize(slivers * NR * k, T::ZERO);
     let mut pc = 0;
     while pc < k {

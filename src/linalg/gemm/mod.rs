@@ -167,6 +167,35 @@ impl<T: Scalar> PackedB<T> {
         p
     }
 
+    /// Packs op(B) on the active path into `storage`, a buffer from an
+    /// earlier `into_storage` (see `Workspace::take_packed`): no allocation
+    /// when its capacity suffices. Its old values are all overwritten.
+    pub fn new_in(op: Op, b: MatRef<T>, storage: Vec<T>) -> PackedB<T> {
+        let kernel = Kernel::active();
+        let mut p = PackedB {
+            kernel,
+            tiles: T::tiles(kernel),
+            k: 0,
+            n: 0,
+            data: storage,
+        };
+        p.repack(op, b);
+        p
+    }
+
+    /// How many values `new_in` stores for op(B) on the active path. `b`:
+    /// the shape of B, (k, n) if `op == N`, else (n, k).
+    pub fn storage_len(op: Op, b: (usize, usize)) -> usize {
+        let (k, n) = op_shape(op, b);
+        let nr = T::tiles(Kernel::active()).nr;
+        n.div_ceil(nr) * nr * k
+    }
+
+    /// Gives back the storage, for the next `new_in`.
+    pub fn into_storage(self) -> Vec<T> {
+        self.data
+    }
+
     /// Packs new values into the same storage (no allocation if the shape is unchanged).
     pub fn repack(&mut self, op: Op, b: MatRef<T>) {
         let (k, n) = op_shape(op, b.shape());
