@@ -146,6 +146,8 @@ pub struct PackedB<T> {
     k: usize,
     n: usize,
     data: Vec<T>,
+    /// Where in `data` the packing starts (a 64-byte boundary).
+    start: usize,
 }
 
 impl<T: Scalar> PackedB<T> {
@@ -162,6 +164,7 @@ impl<T: Scalar> PackedB<T> {
             k: 0,
             n: 0,
             data: Vec::new(),
+            start: 0,
         };
         p.repack(op, b);
         p
@@ -178,6 +181,7 @@ impl<T: Scalar> PackedB<T> {
             k: 0,
             n: 0,
             data: storage,
+            start: 0,
         };
         p.repack(op, b);
         p
@@ -188,7 +192,7 @@ impl<T: Scalar> PackedB<T> {
     pub fn storage_len(op: Op, b: (usize, usize)) -> usize {
         let (k, n) = op_shape(op, b);
         let nr = T::tiles(Kernel::active()).nr;
-        n.div_ceil(nr) * nr * k
+        n.div_ceil(nr) * nr * k + 64 / T::BYTES
     }
 
     /// Gives back the storage, for the next `new_in`.
@@ -201,7 +205,7 @@ impl<T: Scalar> PackedB<T> {
         let (k, n) = op_shape(op, b.shape());
         self.k = k;
         self.n = n;
-        kernel::pack_for(self.kernel, op, &b, k, n, &mut self.data);
+        self.start = kernel::pack_for(self.kernel, op, &b, k, n, &mut self.data);
     }
 
     /// `(k, n)`: the shape of op(B).
@@ -217,7 +221,7 @@ impl<T: Scalar> PackedB<T> {
     /// The slivers of the KC block starting at row `pc` (`kc` rows deep).
     pub(crate) fn block(&self, pc: usize, kc: usize) -> &[T] {
         let s = self.n.div_ceil(self.tiles.nr) * self.tiles.nr;
-        &self.data[pc * s..(pc + kc) * s]
+        &self.data[self.start + pc * s..self.start + (pc + kc) * s]
     }
 }
 
