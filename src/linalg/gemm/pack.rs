@@ -48,18 +48,8 @@ pub(crate) fn pack_a<T: Scalar, const MR: usize>(
         }
         Op::T => {
             // op(A)[r, p] = A[p, r]: row p of A holds the MR values of every
-            // sliver contiguously. A_ROWS_PER_PASS rows at a time, sliver by
-            // sliver (see there).
-            for pg in (0..kc).step_by(A_ROWS_PER_PASS) {
-                for s in 0..slivers {
-                    let r0 = i0 + s * MR;
-                    let valid = MR.min(i0 + mc - r0);
-                    for p in pg..(pg + A_ROWS_PER_PASS).min(kc) {
-                        let dst_p = &mut dst[(s * kc + p) * MR..(s * kc + p + 1) * MR];
-                        copy_padded::<T, MR>(dst_p, &src[(p0 + p) * lda + r0..], valid);
-                    }
-                }
-            }
+            // sliver contiguously.
+            rows_to_slivers::<T, MR>(src, lda, (p0, kc), (i0, mc), A_ROWS_PER_PASS, dst);
         }
     }
 }
@@ -93,18 +83,8 @@ pub(crate) fn pack_b<T: Scalar, const NR: usize>(
     match op {
         Op::N => {
             // op(B)[p, c] = B[p, c]: row p of B holds the NR values of every
-            // sliver contiguously. A few rows at a time, sliver by sliver
-            // (see `ROWS_PER_PASS`).
-            for pg in (0..kc).step_by(ROWS_PER_PASS) {
-                for s in 0..slivers {
-                    let c0 = j0 + s * NR;
-                    let valid = NR.min(j0 + nc - c0);
-                    for p in pg..(pg + ROWS_PER_PASS).min(kc) {
-                        let dst_p = &mut dst[(s * kc + p) * NR..(s * kc + p + 1) * NR];
-                        copy_padded::<T, NR>(dst_p, &src[(p0 + p) * ldb + c0..], valid);
-                    }
-                }
-            }
+            // sliver contiguously.
+            rows_to_slivers::<T, NR>(src, ldb, (p0, kc), (j0, nc), ROWS_PER_PASS, dst);
         }
         Op::T => {
             for s in 0..slivers {
@@ -131,6 +111,34 @@ pub(crate) fn pack_b<T: Scalar, const NR: usize>(
 /// not follow. Four rows per pass was the fastest of 1, 4, 8, 16, 64 and kc
 /// at (32, 512, 2048) and (64, 256, 1024), f32 and f64 (`bench gemm`).
 const ROWS_PER_PASS: usize = 4;
+
+/// The slivers of W columns of a row-major source (row stride `ld`) whose
+/// rows hold each sliver's W values contiguously (op(A) = Aᵀ, op(B) = B):
+/// rows `p0 .. p0+kc`, columns `x0 .. x0+len`, into ⌈len/W⌉ slivers of
+/// `kc·W` values in `dst` (`sliver[p·W + i]` = row p0+p, column x0+s·W+i;
+/// columns past the edge are zeros). Copies `per_pass` rows at a time, sliver
+/// by sliver: see `ROWS_PER_PASS` and `A_ROWS_PER_PASS` for why not one row
+/// or one sliver at a time.
+#[inline(always)]
+fn rows_to_slivers<T: Scalar, const W: usize>(
+    src: &[T],
+    ld: usize,
+    (p0, kc): (usize, usize),
+    (x0, len): (usize, usize),
+    per_pass: usize,
+    dst: &mut [T],
+) {
+    for pg in (0..kc).step_by(per_pass) {
+        for s in 0..len.div_ceil(W) {
+            let c0 = x0 + s * W;
+            let valid = W.min(x0 + len - c0);
+            for p in pg..(pg + per_pass).min(kc) {
+                let dst_p = &mut dst[(s * kc + p) * W..(s * kc + p + 1) * W];
+                copy_padded::<T, W>(dst_p, &src[(p0 + p) * ld + c0..], valid);
+            }
+        }
+    }
+}
 
 /// `dst` (N values) ← the first `valid` values of `src`, then zeros. The
 /// common case, all N valid, is a fixed-size copy: a few vector moves.
