@@ -239,7 +239,14 @@ fn strided_views_touch_only_their_block() {
 fn prepacked_equals_plain<T: Scalar>() {
     let mut rng = Rng::new(5);
     for kernel in Kernel::supported_paths() {
-        for &(m, k, n) in &[(1, 64, 128), (32, 512, 2048), (7, 300, 130), (33, 257, 97)] {
+        for &(m, k, n) in &[
+            (1, 64, 128),
+            (1, 300, 130),
+            (1, 263, 2500),
+            (32, 512, 2048),
+            (7, 300, 130),
+            (33, 257, 97),
+        ] {
             for op_b in [Op::N, Op::T] {
                 for op_a in [Op::N, Op::T] {
                     let (ar, ac) = stored(op_a, m, k);

@@ -288,9 +288,11 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     bbuf: &mut Vec<T>,
 ) {
     debug_assert!(t.mr == MR && t.nr == NR, "tile constants disagree");
-    if let BSource::Packed(pb) = task.b {
-        if task.i1 - task.i0 == 1 {
-            return row_times_packed::<T, NR, FMA>(task, t.kc, pb, abuf);
+    if task.i1 - task.i0 == 1 {
+        match task.b {
+            BSource::Packed(pb) => return row_times_packed::<T, NR, FMA>(task, t.kc, pb, abuf),
+            BSource::Plain(Op::N, b) => return row_times_plain::<T, FMA>(task, t.kc, &b, abuf),
+            BSource::Plain(Op::T, _) => {}
         }
     }
     let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
@@ -581,6 +583,86 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         pc += kc;
     }
 }
+
+/// One row of op(A) times a plain B (op(B) = B, stored (k, n)): a
+/// vector–matrix product over columns `j0 .. j1`, without packing. Packing
+/// B would read it, write a copy and read the copy back, three passes over
+/// a matrix that the product itself reads once (at (1, 512, 2048) the
+/// packing took longer than the multiply-adds). Here each row of B streams
+/// through once, in storage order, into a row of sums kept in L1.
+///
+/// Each sum is formed exactly as the micro-kernel forms it: per KC block,
+/// the first product, then one multiply-add per step in order of p; then
+/// `C ← α·sum + β·C` with β replaced by 1 after the first block. So the bits
+/// equal those of the packed paths (and of any thread split).
+#[inline(always)]
+fn row_times_plain<T: Scalar, const FMA: bool>(
+    task: &Task<'_, T>,
+    kc_max: usize,
+    b: &MatRef<T>, // (k, n)
+    abuf: &mut Vec<T>,
+) {
+    let (i, k, j0, j1) = (task.i0, task.k, task.j0, task.j1);
+    let a_at = |p: usize| match task.op_a {
+        Op::N => task.a.at(i, p),
+        Op::T => task.a.at(p, i),
+    };
+    if abuf.len() < ROW_SUMS {
+        abuf.resize(ROW_SUMS, T::ZERO);
+    }
+    let mut jc = j0;
+    while jc < j1 {
+        let w = ROW_SUMS.min(j1 - jc);
+        let sums = &mut abuf[..w];
+        let mut pc = 0;
+        while pc < k {
+            let kc = kc_max.min(k - pc);
+            let a0 = a_at(pc);
+            for (s, &x) in sums.iter_mut().zip(&b.row(pc)[jc..jc + w]) {
+                *s = a0 * x;
+            }
+            // Four rows of B per pass over the sums (each sum still takes
+            // its steps in order of p): a quarter of the loads and stores of
+            // the sums, and four streams for the prefetchers to follow.
+            let mut p = pc + 1;
+            while p + 4 <= pc + kc {
+                let ap = [a_at(p), a_at(p + 1), a_at(p + 2), a_at(p + 3)];
+                let rows = [
+                    &b.row(p)[jc..jc + w],
+                    &b.row(p + 1)[jc..jc + w],
+                    &b.row(p + 2)[jc..jc + w],
+                    &b.row(p + 3)[jc..jc + w],
+                ];
+                for (j, s) in sums.iter_mut().enumerate() {
+                    let mut v = *s;
+                    for r in 0..4 {
+                        v = if FMA {
+                            ap[r].mul_add(rows[r][j], v)
+                        } else {
+                            v + ap[r] * rows[r][j]
+                        };
+                    }
+                    *s = v;
+                }
+                p += 4;
+            }
+            for p in p..pc + kc {
+                let ap = a_at(p);
+                for (s, &x) in sums.iter_mut().zip(&b.row(p)[jc..jc + w]) {
+                    *s = if FMA { ap.mul_add(x, *s) } else { *s + ap * x };
+                }
+            }
+            let beta = if pc == 0 { task.beta } else { T::ONE };
+            store_row(task.c, i, jc, sums, task.alpha, beta);
+            pc += kc;
+        }
+        jc += w;
+    }
+}
+
+/// How many sums `row_times_plain` keeps at once: 8 KiB of f32, so they stay
+/// in L1 while the rows of B stream past.
+const ROW_SUMS: usize = 2048;
 
 /// Packs all of op(B) (k × n) for `PackedB`: KC blocks in order, each as
 /// ⌈n/NR⌉ slivers of `kc·NR`.
