@@ -112,16 +112,14 @@ fn micro_kernel<
     a: &[T], // packed sliver: kc × MR, of which the first R rows are used
     b: &[T], // packed sliver: kc × NR, of which the first W columns are used
 ) -> [[T; W]; R] {
-    let mut steps = a.chunks_exact(MR).zip(b.chunks_exact(NR));
+    let (a0, b0) = (&a[..MR], &b[..NR]);
     let mut ab = [[T::ZERO; W]; R];
-    if let Some((a0, b0)) = steps.next() {
-        for i in 0..R {
-            for j in 0..W {
-                ab[i][j] = a0[i] * b0[j];
-            }
+    for i in 0..R {
+        for j in 0..W {
+            ab[i][j] = a0[i] * b0[j];
         }
     }
-    for (ap, bp) in steps {
+    for (ap, bp) in a[MR..].chunks_exact(MR).zip(b[NR..].chunks_exact(NR)) {
         // B streams from L2: ask for the slivers a few steps ahead.
         let ahead = bp.as_ptr().wrapping_add(PREFETCH_STEPS * NR);
         for line in 0..(W * T::BYTES).div_ceil(64) {
