@@ -358,7 +358,12 @@ impl<T: Scalar> SeqEncoder<T> {
             }
         };
         let mask = batch.mask();
-        let rnn = stack_forward_ws(&self.rnn, x.view(), s0, mask.as_deref(), ws);
+        let mut rnn = stack_forward_ws(&self.rnn, x.view(), s0, mask.as_deref(), ws);
+        if let InputLayer::OneHot(_) = self.input {
+            // One-hot vectors are data: nothing uses ∂L/∂x, so the backward
+            // pass skips the product ∂L/∂Z · W_ih that would form it.
+            rnn.skip_input_grad();
+        }
         EncoderCache { x, mask, rnn }
     }
 

@@ -457,7 +457,14 @@ pub fn gru_cell_backward<T: Scalar>(
             );
         }
     }
-    let dx = input_gradients(p, cache.x.view(), dzx.view(), grads, &mut Workspace::new());
+    let dx = input_gradients(
+        p,
+        cache.x.view(),
+        dzx.view(),
+        grads,
+        &mut Workspace::new(),
+        true,
+    );
     (dx, dh_prev)
 }
 
@@ -474,6 +481,11 @@ pub struct GruCache<T> {
     pub gates: Matrix<T>,
     /// ResetAfter: h·W_hnᵀ + b_hn; ResetBefore: Γr ⊙ c; every step: (T·B, H).
     pub aux: Matrix<T>,
+    /// Whether the backward pass computes ∂L/∂x. True after the forward
+    /// pass; set it false (`SeqCache::skip_input_grad`) when x is data whose
+    /// gradient nobody uses, such as one-hot tokens: the backward pass then
+    /// skips the product ∂L/∂Z · W_ih and returns an empty (0, I) ∂L/∂x.
+    pub input_grad: bool,
 }
 
 impl<T: Scalar> GruCache<T> {
@@ -606,6 +618,7 @@ pub fn gru_forward_ws<T: Scalar>(
         h,
         gates,
         aux,
+        input_grad: true,
     }
 }
 
@@ -748,7 +761,7 @@ pub fn gru_backward_ws<T: Scalar>(
             ws.keep_packed(w_ru);
         }
     }
-    let dx = input_gradients(p, x, dzx.view(), grads, ws);
+    let dx = input_gradients(p, x, dzx.view(), grads, ws, cache.input_grad);
     ws.keep(dzx);
     (dx, dh)
 }

@@ -215,7 +215,14 @@ pub fn lstm_cell_backward<T: Scalar>(
             )
         },
     );
-    let dx = input_gradients(p, cache.x.view(), dz.view(), grads, &mut Workspace::new());
+    let dx = input_gradients(
+        p,
+        cache.x.view(),
+        dz.view(),
+        grads,
+        &mut Workspace::new(),
+        true,
+    );
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
     gemm(
         Op::N,
@@ -242,6 +249,11 @@ pub struct LstmCache<T> {
     pub c: Matrix<T>,
     /// [Γu | Γf | c̃ | Γo] for every step: (T·B, 4H).
     pub gates: Matrix<T>,
+    /// Whether the backward pass computes ∂L/∂x. True after the forward
+    /// pass; set it false (`SeqCache::skip_input_grad`) when x is data whose
+    /// gradient nobody uses, such as one-hot tokens: the backward pass then
+    /// skips the product ∂L/∂Z · W_ih and returns an empty (0, I) ∂L/∂x.
+    pub input_grad: bool,
 }
 
 impl<T: Scalar> LstmCache<T> {
@@ -349,6 +361,7 @@ pub fn lstm_forward_ws<T: Scalar>(
         h,
         c,
         gates,
+        input_grad: true,
     }
 }
 
@@ -451,7 +464,7 @@ pub fn lstm_backward_ws<T: Scalar>(
         );
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    let dx = input_gradients(p, x, dz.view(), grads, ws);
+    let dx = input_gradients(p, x, dz.view(), grads, ws, cache.input_grad);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
     ws.keep(dz);
     ws.keep_packed(w_hh);

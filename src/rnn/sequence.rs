@@ -137,13 +137,16 @@ pub(crate) fn input_projection<T: Scalar>(
 }
 
 /// After the time loop: dW_ih += dZᵀ·X, db_ih += Σ_rows dZ, and returns
-/// dX = dZ · W_ih. `x`: (N, I), `dz`: (N, G·H).
+/// dX = dZ · W_ih, or an empty (0, I) matrix when `want_dx` is false (x is
+/// data, such as one-hot tokens, whose gradient nobody uses). `x`: (N, I),
+/// `dz`: (N, G·H).
 pub(crate) fn input_gradients<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
     dz: MatRef<T>,
     grads: &mut CellParams<T>,
     ws: &mut Workspace<T>,
+    want_dx: bool,
 ) -> Matrix<T> {
     gemm(
         Op::T,
@@ -155,6 +158,9 @@ pub(crate) fn input_gradients<T: Scalar>(
         grads.weight_ih.view_mut(),
     );
     column_sums_into(dz, &mut grads.bias_ih);
+    if !want_dx {
+        return Matrix::zeros(0, x.cols());
+    }
     let mut dx = ws.take(x.rows(), x.cols());
     gemm(
         Op::N,
@@ -234,6 +240,17 @@ impl<T: Scalar> SeqCache<T> {
             SeqCache::Rnn(c) => c.final_state(),
             SeqCache::Gru(c) => c.final_state(),
             SeqCache::Lstm(c) => c.final_state(),
+        }
+    }
+
+    /// Makes the backward pass skip ∂L/∂x (it returns an empty (0, I)
+    /// matrix instead): for inputs that are data, such as one-hot tokens.
+    /// Parameter gradients are unchanged, bit for bit.
+    pub fn skip_input_grad(&mut self) {
+        match self {
+            SeqCache::Rnn(c) => c.input_grad = false,
+            SeqCache::Gru(c) => c.input_grad = false,
+            SeqCache::Lstm(c) => c.input_grad = false,
         }
     }
 

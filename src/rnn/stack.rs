@@ -183,6 +183,20 @@ pub struct StackCache<T> {
 }
 
 impl<T: Scalar> StackCache<T> {
+    /// Makes the backward pass skip ∂L/∂x of the bottom layer's input (see
+    /// `SeqCache::skip_input_grad`); `stack_backward` then returns an empty
+    /// (0, I) ∂L/∂x. For one-hot token inputs, whose gradient nobody uses.
+    pub fn skip_input_grad(&mut self) {
+        match self.layers.first_mut() {
+            Some(LayerCache::Uni(c)) => c.skip_input_grad(),
+            Some(LayerCache::Bi(c)) => {
+                c.forward.skip_input_grad();
+                c.backward.skip_input_grad();
+            }
+            None => {}
+        }
+    }
+
     /// The top layer's outputs: (T·B, D·H).
     pub fn outputs(&self) -> MatRef<'_, T> {
         self.layers.last().expect("at least one layer").outputs()

@@ -144,7 +144,14 @@ pub fn rnn_cell_backward<T: Scalar>(
             )
         },
     );
-    let dx = input_gradients(p, cache.x.view(), dz.view(), grads, &mut Workspace::new());
+    let dx = input_gradients(
+        p,
+        cache.x.view(),
+        dz.view(),
+        grads,
+        &mut Workspace::new(),
+        true,
+    );
     weight_hh_gradient(dz.view(), cache.h_prev.view(), 0, grads);
     gemm(
         Op::N,
@@ -167,6 +174,11 @@ pub struct RnnCache<T> {
     pub mask: Option<Vec<T>>,
     /// a⟨0⟩ … a⟨T⟩: ((T+1)·B, H). Rows B.. are the outputs.
     pub h: Matrix<T>,
+    /// Whether the backward pass computes ∂L/∂x. True after the forward
+    /// pass; set it false (`SeqCache::skip_input_grad`) when x is data whose
+    /// gradient nobody uses, such as one-hot tokens: the backward pass then
+    /// skips the product ∂L/∂Z · W_ih and returns an empty (0, I) ∂L/∂x.
+    pub input_grad: bool,
 }
 
 impl<T: Scalar> RnnCache<T> {
@@ -241,6 +253,7 @@ pub fn rnn_forward_ws<T: Scalar>(
         batch: b,
         mask: mask.map(|m| m.to_vec()),
         h,
+        input_grad: true,
     }
 }
 
@@ -306,7 +319,7 @@ pub fn rnn_backward_ws<T: Scalar>(
         );
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    let dx = input_gradients(p, x, dz.view(), grads, ws);
+    let dx = input_gradients(p, x, dz.view(), grads, ws, cache.input_grad);
     weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
     ws.keep(dz);
     ws.keep_packed(w_hh);
