@@ -119,3 +119,45 @@ fn skipped_input_gradient_is_empty() {
     );
     assert_eq!(dx.shape(), (0, 6));
 }
+
+/// `Tagger::loss_and_backward_ws` (one softmax for both, as a training step
+/// uses it) gives the loss of `loss` and the gradients of `backward`, bit for
+/// bit, for both output kinds.
+#[test]
+fn loss_and_backward_in_one_pass_equal_the_two_calls() {
+    use seqmodels::models::{OutputKind, Parameters, Tagger};
+    let mut rng = Rng::new(8);
+    for output in [OutputKind::Softmax, OutputKind::Sigmoid] {
+        let net = Tagger::<f64>::new(
+            InputLayer::OneHot(5),
+            CellKind::Lstm,
+            4,
+            1,
+            false,
+            3,
+            output,
+            &mut rng,
+        );
+        let batch = SeqBatch::<f64>::from_sequences(&[vec![1, 2, 3], vec![4, 0]], 0);
+        let targets: Vec<usize> = (0..6).map(|i| i % 2).collect();
+        let mut ws = Workspace::new();
+        let cache = net.forward_ws(&batch, None, &mut ws);
+        let loss = net.loss(&cache, &targets);
+        let mut g1 = net.zeros_like();
+        net.backward_ws(&batch, &cache, &targets, &mut g1, &mut ws);
+        let mut g2 = net.zeros_like();
+        let (loss2, _) = net.loss_and_backward_ws(&batch, &cache, &targets, &mut g2, &mut ws);
+        assert_eq!(loss.sum.to_bits(), loss2.sum.to_bits(), "{output:?}: loss");
+        assert_eq!(loss.count, loss2.count, "{output:?}: count");
+        assert!(loss.sum != 0.0);
+        let (a, b) = (g1.tensors(), g2.tensors());
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{output:?}: gradients differ"
+            );
+        }
+    }
+}

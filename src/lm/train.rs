@@ -227,20 +227,22 @@ impl Trainer {
         let net = &self.lm.net;
         self.grads.fill_zero();
         let cache = net.forward_ws(&batch.inputs, self.carried.as_deref(), &mut self.ws);
-        let loss = net.loss(&cache, &batch.targets).mean();
-        if !loss.is_finite() {
-            return Err(err!(
-                "step {step}: the loss is {loss}: training diverged (try a smaller --lr or \
-                 clipping); the model was not updated"
-            ));
-        }
-        net.backward_ws(
+        // The loss and its gradients in one pass (one softmax). A non-finite
+        // loss stops here, before the update.
+        let (loss, _) = net.loss_and_backward_ws(
             &batch.inputs,
             &cache,
             &batch.targets,
             &mut self.grads,
             &mut self.ws,
         );
+        let loss = loss.mean();
+        if !loss.is_finite() {
+            return Err(err!(
+                "step {step}: the loss is {loss}: training diverged (try a smaller --lr or \
+                 clipping); the model was not updated"
+            ));
+        }
         let grad_norm = match self.lm.config.clip {
             Clip::Norm(max) => clip_by_global_norm(&mut self.grads.tensors_mut(), max),
             Clip::Value(max) => {

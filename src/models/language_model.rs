@@ -126,6 +126,19 @@ impl<T: Scalar> Generator<T> {
             .backward_ws(batch, cache, targets, &mut grads.net, ws)
     }
 
+    /// `loss` and `backward_ws` in one (see `Tagger::loss_and_backward_ws`).
+    pub fn loss_and_backward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        cache: &GeneratorCache<T>,
+        targets: &[usize],
+        grads: &mut Generator<T>,
+        ws: &mut Workspace<T>,
+    ) -> (LossSum, InputGrads<T>) {
+        self.net
+            .loss_and_backward_ws(batch, cache, targets, &mut grads.net, ws)
+    }
+
     /// One step for a batch of B tokens from the given states: returns the
     /// logits (B, V) and the new states.
     pub fn step(&self, tokens: &[usize], states: &[State<T>]) -> (Matrix<T>, Vec<State<T>>) {

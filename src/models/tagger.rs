@@ -141,24 +141,41 @@ impl<T: Scalar> Tagger<T> {
         grads: &mut Tagger<T>,
         ws: &mut Workspace<T>,
     ) -> InputGrads<T> {
+        self.loss_and_backward_ws(batch, cache, targets, grads, ws)
+            .1
+    }
+
+    /// `loss` and `backward_ws` in one: the softmax that the loss needs is
+    /// the one the backward pass starts from, so it is computed once (a
+    /// training step wants both). The same loss and the same bits.
+    pub fn loss_and_backward_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        cache: &TaggerCache<T>,
+        targets: &[usize],
+        grads: &mut Tagger<T>,
+        ws: &mut Workspace<T>,
+    ) -> (LossSum, InputGrads<T>) {
         let mask = cache.enc.mask.as_deref();
         let n = cache.logits.rows();
         let mut dz = Matrix::zeros(n, cache.logits.cols());
-        match self.output {
+        let loss = match self.output {
             OutputKind::Softmax => {
                 let mut probs = Matrix::zeros(n, cache.logits.cols());
                 let l =
                     softmax_cross_entropy_forward(cache.logits.view(), targets, mask, &mut probs);
                 let scale = T::from_f64(1.0 / l.count.max(1) as f64);
                 softmax_cross_entropy_backward(&probs, targets, mask, scale, dz.view_mut());
+                l
             }
             OutputKind::Sigmoid => {
                 let y = binary_targets(targets);
                 let count = mask.map_or(n, |m| m.iter().filter(|&&v| v != T::ZERO).count());
                 let scale = T::from_f64(1.0 / count.max(1) as f64);
                 sigmoid_bce_backward(cache.logits.view(), y.view(), mask, scale, dz.view_mut());
+                sigmoid_bce_forward(cache.logits.view(), y.view(), mask)
             }
-        }
+        };
         let mut da = Matrix::zeros(n, self.head.inputs());
         linear_backward(
             &self.head,
@@ -167,8 +184,10 @@ impl<T: Scalar> Tagger<T> {
             &mut grads.head,
             Some(da.view_mut()),
         );
-        self.encoder
-            .backward_ws(batch, &cache.enc, da.view(), None, &mut grads.encoder, ws)
+        let input_grads =
+            self.encoder
+                .backward_ws(batch, &cache.enc, da.view(), None, &mut grads.encoder, ws);
+        (loss, input_grads)
     }
 
     /// The predicted label at every (t, b), time-major.
