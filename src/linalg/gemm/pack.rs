@@ -167,9 +167,9 @@ fn copy_padded<T: Scalar, const N: usize>(dst: &mut [T], src: &[T], valid: usize
 /// which LLVM turns into scatters; reading one value of every row per column
 /// costs a bounds check per value. Each measured about three times slower.)
 ///
-/// All R rows valid is the usual case; it gets its own copy of the loop, in
-/// which the block's zeros are all overwritten and so never written (a
-/// zeroed block per group was a `memset` call, 6% of a 64³ product).
+/// The block is zeroed once per call, not once per group of 16 columns (a
+/// `memset` call per group took 6% of a 64³ product). All R rows valid is
+/// the usual case; it gets its own copy of the loop, with a fixed trip count.
 #[inline(always)]
 fn interleave_rows<T: Scalar, const R: usize>(
     rows: &[&[T]; R],
@@ -193,8 +193,9 @@ fn interleave_valid_rows<T: Scalar, const R: usize>(
     out: &mut [T],
 ) {
     let full = kc / 16 * 16;
+    // Rows valid..R stay zero; rows below are overwritten for every group.
+    let mut block = [[T::ZERO; 16]; R];
     for (g, dst) in out[..full * R].chunks_exact_mut(16 * R).enumerate() {
-        let mut block = [[T::ZERO; 16]; R];
         for i in 0..valid {
             block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
         }
