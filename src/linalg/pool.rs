@@ -18,7 +18,7 @@
 //! `std::thread::available_parallelism`; `set_threads` overrides both.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, TryLockError};
 use std::thread;
 
@@ -45,6 +45,39 @@ struct Shared {
     done: Condvar,
     next_task: AtomicUsize,
     n_tasks: AtomicUsize,
+    /// `State::epoch` of the last job posted, readable without the lock: a
+    /// worker that has just finished a job watches it for a while before it
+    /// sleeps (see `SPIN`).
+    posted: AtomicU64,
+    /// Tasks of the current job that have finished; the caller watches it
+    /// before it sleeps on `done`.
+    finished: AtomicUsize,
+}
+
+/// How long a thread that waits for the pool (a worker for the next job, the
+/// caller for the workers' last tasks) watches for it before it sleeps on a
+/// condition variable. An RNN posts a job per GEMM and gate pass of every
+/// time step, tens of microseconds apart; waking a sleeping thread takes
+/// about as long on this kind of machine, and the job's second half then
+/// waits for it. Watching costs the waiting thread's core for at most this
+/// long after each job.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// Watches `ready` until it returns true or `SPIN` has passed; returns its
+/// last answer.
+fn spin_until(ready: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        for _ in 0..64 {
+            if ready() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= SPIN {
+            return ready();
+        }
+    }
 }
 
 struct Pool {
@@ -131,6 +164,8 @@ fn pool() -> &'static Pool {
             done: Condvar::new(),
             next_task: AtomicUsize::new(0),
             n_tasks: AtomicUsize::new(0),
+            posted: AtomicU64::new(0),
+            finished: AtomicUsize::new(0),
         }),
         busy: Mutex::new(0),
     })
@@ -145,6 +180,7 @@ fn drain(shared: &Shared, f: &(dyn Fn(usize) + Sync + '_), on_worker: bool) {
             break;
         }
         f(i);
+        shared.finished.fetch_add(1, Ordering::AcqRel);
         if on_worker {
             WORKER_TASKS.fetch_add(1, Ordering::Relaxed);
         }
@@ -154,6 +190,8 @@ fn drain(shared: &Shared, f: &(dyn Fn(usize) + Sync + '_), on_worker: bool) {
 fn worker_loop(shared: Arc<Shared>) {
     let mut seen = 0u64;
     loop {
+        // Watch for the next job before sleeping (see `SPIN`).
+        spin_until(|| shared.posted.load(Ordering::Acquire) != seen);
         let f = {
             let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
             loop {
@@ -225,15 +263,20 @@ pub fn parallel_for<'f>(threads: usize, n_tasks: usize, f: &'f (dyn Fn(usize) + 
         unsafe { std::mem::transmute::<&'f (dyn Fn(usize) + Sync + 'f), &'static TaskFn>(f) };
     shared.n_tasks.store(n_tasks, Ordering::Release);
     shared.next_task.store(0, Ordering::Release);
+    shared.finished.store(0, Ordering::Release);
     {
         let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
         st.epoch += 1;
         st.job = Some(f_static);
         st.seats = helpers;
         st.panicked = false;
+        shared.posted.store(st.epoch, Ordering::Release);
     }
     shared.wake.notify_all();
     let mine = catch_unwind(AssertUnwindSafe(|| drain(shared, f, false)));
+    // Watch for the workers' last tasks before sleeping on `done`. (A task
+    // that panicked never counts as finished; the wait below covers it.)
+    spin_until(|| shared.finished.load(Ordering::Acquire) >= n_tasks);
     let worker_panicked = {
         let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
         st.job = None;
