@@ -241,6 +241,8 @@ fn prepacked_equals_plain<T: Scalar>() {
     for kernel in Kernel::supported_paths() {
         for &(m, k, n) in &[
             (1, 64, 128),
+            (1, 70, 100),
+            (1, 40, 112),
             (1, 300, 130),
             (1, 263, 2500),
             (32, 512, 2048),

@@ -571,18 +571,41 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         let sliver = |s: usize| &slivers[s * NR * kc..(s + 1) * NR * kc];
         let mut s = s_first;
         while s + 3 <= s_end {
-            let sums = row_times_three_slivers::<T, NR, FMA>(
-                a_sliver,
-                [sliver(s), sliver(s + 1), sliver(s + 2)],
-            );
-            for (g, row) in sums.iter().enumerate() {
+            let three = [sliver(s), sliver(s + 1), sliver(s + 2)];
+            // The third sliver may be the narrow last one (n = 100 with NR =
+            // 48 leaves 4 columns): only as many of its columns as needed are
+            // read, a third of the bytes of a full sliver at H = 100.
+            let last = NR.min(j1 - (s + 2) * NR);
+            let store = |g: usize, row: &[T]| {
                 let j = (s + g) * NR;
                 let cols = NR.min(j1 - j);
                 if cols == NR {
+                    let row: &[T; NR] = row.try_into().expect("NR sums");
                     store_full_row(task.c, i, j, row, task.alpha, beta);
                 } else {
                     store_row(task.c, i, j, &row[..cols], task.alpha, beta);
                 }
+            };
+            if NR > 8 && last <= 8 {
+                let (s0, s1, s2) = row_times_three_slivers::<T, NR, 8, FMA>(a_sliver, three);
+                store(0, &s0);
+                store(1, &s1);
+                store(2, &s2);
+            } else if NR > 16 && last <= 16 {
+                let (s0, s1, s2) = row_times_three_slivers::<T, NR, 16, FMA>(a_sliver, three);
+                store(0, &s0);
+                store(1, &s1);
+                store(2, &s2);
+            } else if NR > 32 && last <= 32 {
+                let (s0, s1, s2) = row_times_three_slivers::<T, NR, 32, FMA>(a_sliver, three);
+                store(0, &s0);
+                store(1, &s1);
+                store(2, &s2);
+            } else {
+                let (s0, s1, s2) = row_times_three_slivers::<T, NR, NR, FMA>(a_sliver, three);
+                store(0, &s0);
+                store(1, &s1);
+                store(2, &s2);
             }
             s += 3;
         }
@@ -604,24 +627,27 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
 }
 
 /// Row 0 of a two-row A sliver (`a`: kc·2 values, [row, 0] per step) times
-/// three packed B slivers (kc·NR values each): the three rows of NR sums.
+/// three packed B slivers (kc·NR values each): the three rows of sums, NR
+/// for the first two and the first W of the third.
 /// The three slivers are named rather than looped over, so that LLVM
 /// vectorises the j loop (a loop over three slivers is the shape it
 /// vectorises the wrong way, as with a 3-row tile).
 #[inline(always)]
-fn row_times_three_slivers<T: Scalar, const NR: usize, const FMA: bool>(
+fn row_times_three_slivers<T: Scalar, const NR: usize, const W: usize, const FMA: bool>(
     a: &[T],
     [b0, b1, b2]: [&[T]; 3],
-) -> [[T; NR]; 3] {
+) -> ([T; NR], [T; NR], [T; W]) {
     let mut steps = a
         .chunks_exact(2)
         .zip(b0.chunks_exact(NR))
         .zip(b1.chunks_exact(NR).zip(b2.chunks_exact(NR)));
-    let (mut s0, mut s1, mut s2) = ([T::ZERO; NR], [T::ZERO; NR], [T::ZERO; NR]);
+    let (mut s0, mut s1, mut s2) = ([T::ZERO; NR], [T::ZERO; NR], [T::ZERO; W]);
     if let Some(((a0, x0), (x1, x2))) = steps.next() {
         for j in 0..NR {
             s0[j] = a0[0] * x0[j];
             s1[j] = a0[0] * x1[j];
+        }
+        for j in 0..W {
             s2[j] = a0[0] * x2[j];
         }
     }
@@ -631,15 +657,20 @@ fn row_times_three_slivers<T: Scalar, const NR: usize, const FMA: bool>(
             if FMA {
                 s0[j] = ap.mul_add(x0[j], s0[j]);
                 s1[j] = ap.mul_add(x1[j], s1[j]);
-                s2[j] = ap.mul_add(x2[j], s2[j]);
             } else {
                 s0[j] += ap * x0[j];
                 s1[j] += ap * x1[j];
-                s2[j] += ap * x2[j];
             }
         }
+        for j in 0..W {
+            s2[j] = if FMA {
+                ap.mul_add(x2[j], s2[j])
+            } else {
+                s2[j] + ap * x2[j]
+            };
+        }
     }
-    [s0, s1, s2]
+    (s0, s1, s2)
 }
 
 /// One row of op(A) times a plain B (op(B) = B, stored (k, n)): a
