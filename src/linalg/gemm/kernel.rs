@@ -574,7 +574,7 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
             let three = [sliver(s), sliver(s + 1), sliver(s + 2)];
             // The third sliver may be the narrow last one (n = 100 with NR =
             // 48 leaves 4 columns): only as many of its columns as needed are
-            // read, a third of the bytes of a full sliver at H = 100.
+            // read (8 at H = 100: one cache line per step instead of three).
             let last = NR.min(j1 - (s + 2) * NR);
             let store = |g: usize, row: &[T]| {
                 let j = (s + g) * NR;
