@@ -167,9 +167,11 @@ fn copy_padded<T: Scalar, const N: usize>(dst: &mut [T], src: &[T], valid: usize
 /// which LLVM turns into scatters; reading one value of every row per column
 /// costs a bounds check per value. Each measured about three times slower.)
 ///
-/// The block is zeroed once per call, not once per group of 16 columns (a
-/// `memset` call per group took 6% of a 64³ product). All R rows valid is
-/// the usual case; it gets its own copy of the loop, with a fixed trip count.
+/// All R rows valid is the usual case; it gets its own copy of the loop, in
+/// which the block is declared inside the loop and wholly overwritten, so
+/// LLVM drops its zeros. With fewer valid rows the block is zeroed once per
+/// call, outside the loop (zeroed per group of 16 columns, it was a `memset`
+/// call taking 6% of a 64³ product).
 #[inline(always)]
 fn interleave_rows<T: Scalar, const R: usize>(
     rows: &[&[T]; R],
@@ -177,32 +179,30 @@ fn interleave_rows<T: Scalar, const R: usize>(
     kc: usize,
     out: &mut [T],
 ) {
-    if valid == R {
-        interleave_valid_rows::<T, R>(rows, R, kc, out)
-    } else {
-        interleave_valid_rows::<T, R>(rows, valid, kc, out)
-    }
-}
-
-/// The body of `interleave_rows`.
-#[inline(always)]
-fn interleave_valid_rows<T: Scalar, const R: usize>(
-    rows: &[&[T]; R],
-    valid: usize,
-    kc: usize,
-    out: &mut [T],
-) {
     let full = kc / 16 * 16;
-    // Rows valid..R stay zero; rows below are overwritten for every group.
-    let mut block = [[T::ZERO; 16]; R];
-    for (g, dst) in out[..full * R].chunks_exact_mut(16 * R).enumerate() {
-        for i in 0..valid {
-            block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
-        }
+    let transpose = |block: &[[T; 16]; R], dst: &mut [T]| {
         for q in 0..16 {
             for i in 0..R {
                 dst[q * R + i] = block[i][q];
             }
+        }
+    };
+    if valid == R {
+        for (g, dst) in out[..full * R].chunks_exact_mut(16 * R).enumerate() {
+            let mut block = [[T::ZERO; 16]; R];
+            for i in 0..R {
+                block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
+            }
+            transpose(&block, dst);
+        }
+    } else {
+        // Rows valid..R stay zero; rows below are overwritten for every group.
+        let mut block = [[T::ZERO; 16]; R];
+        for (g, dst) in out[..full * R].chunks_exact_mut(16 * R).enumerate() {
+            for i in 0..valid {
+                block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
+            }
+            transpose(&block, dst);
         }
     }
     for p in full..kc {
