@@ -576,36 +576,19 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
             // 48 leaves 4 columns): only as many of its columns as needed are
             // read (8 at H = 100: one cache line per step instead of three).
             let last = NR.min(j1 - (s + 2) * NR);
-            let store = |g: usize, row: &[T]| {
-                let j = (s + g) * NR;
-                let cols = NR.min(j1 - j);
-                if cols == NR {
-                    let row: &[T; NR] = row.try_into().expect("NR sums");
-                    store_full_row(task.c, i, j, row, task.alpha, beta);
-                } else {
-                    store_row(task.c, i, j, &row[..cols], task.alpha, beta);
-                }
-            };
+            let at = (task, s * NR, j1, beta);
             if NR > 8 && last <= 8 {
                 let (s0, s1, s2) = row_times_three_slivers::<T, NR, 8, FMA>(a_sliver, three);
-                store(0, &s0);
-                store(1, &s1);
-                store(2, &s2);
+                store_three_rows(at, &s0, &s1, &s2);
             } else if NR > 16 && last <= 16 {
                 let (s0, s1, s2) = row_times_three_slivers::<T, NR, 16, FMA>(a_sliver, three);
-                store(0, &s0);
-                store(1, &s1);
-                store(2, &s2);
+                store_three_rows(at, &s0, &s1, &s2);
             } else if NR > 32 && last <= 32 {
                 let (s0, s1, s2) = row_times_three_slivers::<T, NR, 32, FMA>(a_sliver, three);
-                store(0, &s0);
-                store(1, &s1);
-                store(2, &s2);
+                store_three_rows(at, &s0, &s1, &s2);
             } else {
                 let (s0, s1, s2) = row_times_three_slivers::<T, NR, NR, FMA>(a_sliver, three);
-                store(0, &s0);
-                store(1, &s1);
-                store(2, &s2);
+                store_three_rows(at, &s0, &s1, &s2);
             }
             s += 3;
         }
@@ -623,6 +606,30 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
             s += 1;
         }
         pc += kc;
+    }
+}
+
+/// Stores the sums of three consecutive slivers into row `task.i0` of C from
+/// column `j` (`C ← α·sum + β·C`, columns before `j1` only). (A function
+/// marked inline, not a closure: a closure that LLVM does not inline is
+/// compiled without the caller's vector features.)
+#[inline(always)]
+fn store_three_rows<T: Scalar, const NR: usize, const W: usize>(
+    (task, j, j1, beta): (&Task<'_, T>, usize, usize, T),
+    s0: &[T; NR],
+    s1: &[T; NR],
+    s2: &[T; W],
+) {
+    // Only the third sliver can be the last, partial one.
+    debug_assert!(j1 > j + 2 * NR);
+    store_full_row(task.c, task.i0, j, s0, task.alpha, beta);
+    store_full_row(task.c, task.i0, j + NR, s1, task.alpha, beta);
+    let (j, cols) = (j + 2 * NR, W.min(j1 - j - 2 * NR));
+    if cols == NR {
+        let s2: &[T; NR] = s2[..].try_into().expect("NR sums");
+        store_full_row(task.c, task.i0, j, s2, task.alpha, beta);
+    } else {
+        store_row(task.c, task.i0, j, &s2[..cols], task.alpha, beta);
     }
 }
 

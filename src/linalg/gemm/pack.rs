@@ -180,20 +180,13 @@ fn interleave_rows<T: Scalar, const R: usize>(
     out: &mut [T],
 ) {
     let full = kc / 16 * 16;
-    let transpose = |block: &[[T; 16]; R], dst: &mut [T]| {
-        for q in 0..16 {
-            for i in 0..R {
-                dst[q * R + i] = block[i][q];
-            }
-        }
-    };
     if valid == R {
         for (g, dst) in out[..full * R].chunks_exact_mut(16 * R).enumerate() {
             let mut block = [[T::ZERO; 16]; R];
             for i in 0..R {
                 block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
             }
-            transpose(&block, dst);
+            transpose_block(&block, dst);
         }
     } else {
         // Rows valid..R stay zero; rows below are overwritten for every group.
@@ -202,12 +195,24 @@ fn interleave_rows<T: Scalar, const R: usize>(
             for i in 0..valid {
                 block[i] = rows[i][g * 16..g * 16 + 16].try_into().expect("16 values");
             }
-            transpose(&block, dst);
+            transpose_block(&block, dst);
         }
     }
     for p in full..kc {
         for i in 0..R {
             out[p * R + i] = if i < valid { rows[i][p] } else { T::ZERO };
+        }
+    }
+}
+
+/// `dst[q·R + i] = block[i][q]`: a 16 × R block of rows written out as R-wide
+/// columns. (A function marked inline, not a closure: a closure that LLVM
+/// does not inline is compiled without the caller's vector features.)
+#[inline(always)]
+fn transpose_block<T: Scalar, const R: usize>(block: &[[T; 16]; R], dst: &mut [T]) {
+    for q in 0..16 {
+        for i in 0..R {
+            dst[q * R + i] = block[i][q];
         }
     }
 }
