@@ -63,19 +63,16 @@ struct Shared {
 /// long after each job.
 const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
-/// Watches `ready` until it returns true or `SPIN` has passed; returns its
-/// last answer.
-fn spin_until(ready: impl Fn() -> bool) -> bool {
+/// Watches `ready` until it returns true or `SPIN` has passed. (Either way
+/// the caller then checks under the lock, so a miss here costs only a sleep.)
+fn spin_until(ready: impl Fn() -> bool) {
     let start = std::time::Instant::now();
-    loop {
+    while start.elapsed() < SPIN {
         for _ in 0..64 {
             if ready() {
-                return true;
+                return;
             }
             std::hint::spin_loop();
-        }
-        if start.elapsed() >= SPIN {
-            return ready();
         }
     }
 }

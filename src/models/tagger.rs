@@ -169,11 +169,13 @@ impl<T: Scalar> Tagger<T> {
                 l
             }
             OutputKind::Sigmoid => {
+                // One logit per row, so the loss's count is the number of
+                // real positions, as for the softmax.
                 let y = binary_targets(targets);
-                let count = mask.map_or(n, |m| m.iter().filter(|&&v| v != T::ZERO).count());
-                let scale = T::from_f64(1.0 / count.max(1) as f64);
+                let l = sigmoid_bce_forward(cache.logits.view(), y.view(), mask);
+                let scale = T::from_f64(1.0 / l.count.max(1) as f64);
                 sigmoid_bce_backward(cache.logits.view(), y.view(), mask, scale, dz.view_mut());
-                sigmoid_bce_forward(cache.logits.view(), y.view(), mask)
+                l
             }
         };
         let mut da = Matrix::zeros(n, self.head.inputs());
