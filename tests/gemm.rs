@@ -72,9 +72,14 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
         (521, 1, 3),
         (13, 257, 1),
         (97, 300, 130),
-        // Wider than NC (960 / 480 / 512 …): the last column block of 1000 is
-        // short enough to join the block before it; that of 1100 is not.
+        // Wider than NC (528 / 240 for the AVX-512 paths, 512 / 256 for the
+        // others): a last column block under a tenth of NC joins the block
+        // before it. It does at n = 1100 for f32 AVX-512 (528 + 572), at 970
+        // for f64 AVX-512 (4 × 240 + 10) and at 1030 for the others; at
+        // 1000 it never does.
+        (11, 40, 970),
         (11, 40, 1000),
+        (11, 40, 1030),
         (11, 40, 1100),
         // Several column blocks and two KC blocks with all rows in one row
         // block: the path that packs each KC slice of A once.

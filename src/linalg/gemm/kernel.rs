@@ -324,7 +324,7 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     if one_row_block && (several_col_blocks || small_a_plain_b) {
         // All of op(A) fits one row block: pack each KC slice of A once and
         // run every column block against it. (The loop order below would pack
-        // A once per column block: three times for f64 at 1024³.) Each element
+        // A once per column block: five times for f64 at 1024³.) Each element
         // is still summed over the KC blocks in order, so the bits are the
         // same.
         let mut pc = 0;
@@ -811,14 +811,24 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
 // MR is never a power of two (nor 13 or 14): then LLVM vectorises the i loop
 // (with gathers) instead of the j loop, and the kernel runs 50× slower.
 // Blocking: one A sliver (MR × KC) stays in L1; the KC × NC block of packed B
-// streams from L2 (about 1 MiB for f32, 960 KiB for f64); MC × KC of A sits
-// in L3.
+// streams from L2 (528 KiB for f32, 480 KiB for f64, about half of this
+// machine's 1 MiB L2); MC × KC of A sits in L3. A B block that filled the L2
+// left the kernel waiting on its loads of B (`perf annotate`: the FMAs that
+// first use each load were the hot spots). Halving NC, measured with
+// `bench gemm`, alternated 5–8 times (the fast half of each set; this
+// machine also has slow minutes when every variant runs at a third less):
+// - f32 1024³, NC = 960 (one block of 1024 columns, 1 MiB): 94–102 GFLOP/s;
+//   NC = 528: 108–113 (480 and 336 alike). 512³ and the recurrent shapes
+//   were unchanged.
+// - f64 1024³, NC = 480: 43–45 GFLOP/s; NC = 240: 48–51 (288 and 336 close
+//   behind). 512³: 42–45 against 48–52. The recurrent shapes were unchanged.
+// NC changes no bits: each element is summed over p in the same order.
 const F32_AVX512: Tiles = Tiles {
     mr: 9,
     nr: 48,
     kc: 256,
     mc: 960,
-    nc: 960,
+    nc: 528,
 };
 const F32_AVX2: Tiles = Tiles {
     mr: 6,
@@ -839,7 +849,7 @@ const F64_AVX512: Tiles = Tiles {
     nr: 24,
     kc: 256,
     mc: 960,
-    nc: 480,
+    nc: 240,
 };
 const F64_AVX2: Tiles = Tiles {
     mr: 6,
