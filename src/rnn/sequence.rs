@@ -116,24 +116,102 @@ pub(crate) fn carry_padded_rows<T: Scalar>(
     }
 }
 
+/// The position of each row's single 1 if every row of `x` is a one-hot
+/// vector o_j (one entry 1, every other 0), else `None`.
+///
+/// Then x⟨t⟩·W_ihᵀ = (W_ih·o_j)ᵀ is column j of W_ih, the seed's E·o_j = e_j:
+/// `input_projection` and `input_gradients` gather and scatter columns
+/// instead of multiplying by zeros. A dense input stops the scan at its first
+/// value that is neither 0 nor 1, or at its first row without exactly one 1.
+fn one_hot_positions<T: Scalar>(x: MatRef<T>) -> Option<Vec<usize>> {
+    if x.rows() == 0 || x.cols() == 0 {
+        return None;
+    }
+    let mut ids = Vec::with_capacity(x.rows());
+    for i in 0..x.rows() {
+        let mut one = None;
+        for (j, &v) in x.row(i).iter().enumerate() {
+            if v == T::ONE && one.is_none() {
+                one = Some(j);
+            } else if v != T::ZERO {
+                return None;
+            }
+        }
+        ids.push(one?);
+    }
+    Some(ids)
+}
+
 /// Z_x = X · W_ihᵀ + b_ih for all steps at once: `x` (T·B, I) → (T·B, G·H).
+///
+/// One-hot rows (see `one_hot_positions`) take a gather: row n of Z_x is
+/// column id_n of W_ih. The GEMM would form the same sum, that value plus
+/// zeros (products with the zeros of o_j), so the values are the same (up to
+/// the sign of a zero), and `tests/one_hot_inputs.rs` checks the bits.
 pub(crate) fn input_projection<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
     ws: &mut Workspace<T>,
 ) -> Matrix<T> {
-    let mut z = ws.take(x.rows(), p.weight_ih.rows());
-    gemm(
-        Op::N,
-        Op::T,
-        T::ONE,
-        x,
-        p.weight_ih.view(),
-        T::ZERO,
-        z.view_mut(),
-    );
+    let (gh, width) = p.weight_ih.shape(); // W_ih: (G·H, I)
+    let mut z = ws.take(x.rows(), gh);
+    if let Some(ids) = one_hot_positions(x) {
+        let w = p.weight_ih.as_slice();
+        for (z_n, &id) in z.as_mut_slice().chunks_exact_mut(gh).zip(&ids) {
+            for (j, out) in z_n.iter_mut().enumerate() {
+                *out = w[j * width + id]; // W_ih[j, id]
+            }
+        }
+    } else {
+        gemm(
+            Op::N,
+            Op::T,
+            T::ONE,
+            x,
+            p.weight_ih.view(),
+            T::ZERO,
+            z.view_mut(),
+        );
+    }
     add_bias(z.as_mut_slice(), &p.bias_ih);
     z
+}
+
+/// dW_ih += dZᵀ·X for one-hot rows: column id_n of dW_ih gains row n of dZ.
+///
+/// Summed as the GEMM sums it, so the bits are those of the GEMM: for each
+/// block of `kc` rows (the GEMM's KC), the rows of dZ with the same id are
+/// added in order (the GEMM adds them and the zero products of the other
+/// rows), and that block's sum is then added to dW_ih. `ids`: (N), `dz`:
+/// (N, G·H), `dw`: (G·H, I).
+fn one_hot_weight_gradient<T: Scalar>(ids: &[usize], dz: MatRef<T>, dw: &mut Matrix<T>) {
+    let (gh, width) = dw.shape();
+    let kc = gemm::kc::<T>();
+    let mut slot = vec![usize::MAX; width]; // where column j's sums are, if used
+    let mut used: Vec<usize> = Vec::new(); // the columns used in this block
+    let mut sums: Vec<T> = Vec::new(); // (used, G·H)
+    for (b, block) in ids.chunks(kc).enumerate() {
+        for (r, &id) in block.iter().enumerate() {
+            if slot[id] == usize::MAX {
+                slot[id] = used.len();
+                used.push(id);
+                sums.resize(used.len() * gh, T::ZERO);
+            }
+            let s = &mut sums[slot[id] * gh..(slot[id] + 1) * gh];
+            for (s_j, &d) in s.iter_mut().zip(dz.row(b * kc + r)) {
+                *s_j += d;
+            }
+        }
+        let w = dw.as_mut_slice();
+        for (u, &id) in used.iter().enumerate() {
+            for (j, &s_j) in sums[u * gh..(u + 1) * gh].iter().enumerate() {
+                w[j * width + id] = s_j + w[j * width + id];
+            }
+            slot[id] = usize::MAX;
+        }
+        used.clear();
+        sums.clear();
+    }
 }
 
 /// After the time loop: dW_ih += dZᵀ·X, db_ih += Σ_rows dZ, and returns
@@ -148,15 +226,18 @@ pub(crate) fn input_gradients<T: Scalar>(
     ws: &mut Workspace<T>,
     want_dx: bool,
 ) -> Matrix<T> {
-    gemm(
-        Op::T,
-        Op::N,
-        T::ONE,
-        dz,
-        x,
-        T::ONE,
-        grads.weight_ih.view_mut(),
-    );
+    match one_hot_positions(x) {
+        Some(ids) => one_hot_weight_gradient(&ids, dz, &mut grads.weight_ih),
+        None => gemm(
+            Op::T,
+            Op::N,
+            T::ONE,
+            dz,
+            x,
+            T::ONE,
+            grads.weight_ih.view_mut(),
+        ),
+    }
     column_sums_into(dz, &mut grads.bias_ih);
     if !want_dx {
         return Matrix::zeros(0, x.cols());
@@ -441,5 +522,101 @@ pub fn tbptt<T: Scalar>(
         final_state: state,
         dx,
         d_state0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn one_hot<T: Scalar>(ids: &[usize], width: usize) -> Matrix<T> {
+        let mut x = Matrix::zeros(ids.len(), width);
+        for (n, &id) in ids.iter().enumerate() {
+            x.set(n, id, T::ONE);
+        }
+        x
+    }
+
+    #[test]
+    fn one_hot_positions_accepts_only_one_hot_rows() {
+        let x = one_hot::<f32>(&[2, 0, 2], 3);
+        assert_eq!(one_hot_positions(x.view()), Some(vec![2, 0, 2]));
+        let mut two_ones = x.clone();
+        two_ones.set(1, 1, 1.0);
+        assert_eq!(one_hot_positions(two_ones.view()), None);
+        let mut no_one = x.clone();
+        no_one.set(2, 2, 0.0);
+        assert_eq!(one_hot_positions(no_one.view()), None);
+        let mut other = x.clone();
+        other.set(0, 1, 0.5);
+        assert_eq!(one_hot_positions(other.view()), None);
+        assert_eq!(one_hot_positions(Matrix::<f32>::zeros(0, 3).view()), None);
+    }
+
+    /// The gather and the scatter give the GEMM's bits, over several KC
+    /// blocks of rows and with ids that repeat, in f32 (where a different
+    /// order of the additions shows) and f64.
+    fn one_hot_paths_match_the_gemm<T: Scalar>() {
+        let mut rng = Rng::new(5);
+        let (n, vocab, hidden) = (2 * gemm::kc::<T>() + 77, 9, 6);
+        let kind = super::super::CellKind::Lstm;
+        let p = CellParams::<T>::new(kind, vocab, hidden, &mut rng);
+        let ids: Vec<usize> = (0..n).map(|_| rng.below(vocab)).collect();
+        let x = one_hot::<T>(&ids, vocab);
+        let gh = 4 * hidden;
+
+        let z = input_projection(&p, x.view(), &mut Workspace::new());
+        let mut want = Matrix::zeros(n, gh);
+        gemm(
+            Op::N,
+            Op::T,
+            T::ONE,
+            x.view(),
+            p.weight_ih.view(),
+            T::ZERO,
+            want.view_mut(),
+        );
+        add_bias(want.as_mut_slice(), &p.bias_ih);
+        let bits = |m: &Matrix<T>| {
+            m.as_slice()
+                .iter()
+                .map(|v| v.to_f64().to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&z), bits(&want), "Z_x");
+
+        let dz = Matrix::<T>::random_uniform(n, gh, -1.0, 1.0, &mut rng);
+        let mut grads = CellParams::<T>::new(kind, vocab, hidden, &mut rng); // not zero: += is tested
+        let mut want = grads.weight_ih.clone();
+        let dx = input_gradients(
+            &p,
+            x.view(),
+            dz.view(),
+            &mut grads,
+            &mut Workspace::new(),
+            false,
+        );
+        assert_eq!(dx.shape(), (0, vocab));
+        gemm(
+            Op::T,
+            Op::N,
+            T::ONE,
+            dz.view(),
+            x.view(),
+            T::ONE,
+            want.view_mut(),
+        );
+        assert_eq!(bits(&grads.weight_ih), bits(&want), "dW_ih");
+    }
+
+    #[test]
+    fn one_hot_paths_match_the_gemm_f32() {
+        one_hot_paths_match_the_gemm::<f32>();
+    }
+
+    #[test]
+    fn one_hot_paths_match_the_gemm_f64() {
+        one_hot_paths_match_the_gemm::<f64>();
     }
 }

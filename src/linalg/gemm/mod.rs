@@ -225,6 +225,14 @@ impl<T: Scalar> PackedB<T> {
     }
 }
 
+/// KC on the active path: every element of C is summed over the shared
+/// dimension in blocks of this many steps, and each block's sum is added to
+/// C in order. Code that forms a product's sums itself and wants the GEMM's
+/// bits (the one-hot input gradient of the RNN layers) blocks the same way.
+pub fn kc<T: Scalar>() -> usize {
+    T::tiles(Kernel::active()).kc
+}
+
 /// `C ← α·op(A)·B + β·C` with a pre-packed right operand, on the default thread count.
 #[track_caller]
 pub fn gemm_prepacked<T: Scalar>(
