@@ -295,8 +295,9 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     }
     let (m0, m1, n0, n1, k) = (task.i0, task.i1, task.j0, task.j1, task.k);
     // Blocks of NC columns. A last block under a tenth of NC would re-pack
-    // all of A for a sliver of work (n = 1024 with NC = 960 packed A twice),
-    // so it joins the block before it instead. Rows in blocks of MC alike.
+    // all of A for a sliver of work (n = 1100 with NC = 528 would end in a
+    // block of 44 columns), so it joins the block before it instead. Rows in
+    // blocks of MC alike.
     let col_blocks = blocks(n0, n1, t.nc);
     let row_blocks = blocks(m0, m1, t.mc);
     let a_len = row_blocks
