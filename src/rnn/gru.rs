@@ -260,17 +260,8 @@ pub fn gru_cell_forward<T: Scalar>(
     h_prev: MatRef<T>,
 ) -> (Matrix<T>, GruCellCache<T>) {
     let (b, hsz) = h_prev.shape();
-    let mut gates = Matrix::zeros(b, 3 * hsz);
-    gemm(
-        Op::N,
-        Op::T,
-        T::ONE,
-        x,
-        p.weight_ih.view(),
-        T::ZERO,
-        gates.view_mut(),
-    );
-    add_bias(gates.as_mut_slice(), &p.bias_ih);
+    // x·W_ihᵀ + b_ih, as `gru_forward` forms it for all steps.
+    let mut gates = input_projection(p, x, &mut Workspace::new());
     let hp = h_prev.to_matrix();
     let mut aux = Matrix::zeros(b, hsz);
     let mut h = Matrix::zeros(b, hsz);

@@ -135,18 +135,8 @@ pub fn lstm_cell_forward<T: Scalar>(
     c_prev: MatRef<T>,
 ) -> (Matrix<T>, Matrix<T>, LstmCellCache<T>) {
     let (b, hsz) = h_prev.shape();
-    let mut gates = Matrix::zeros(b, 4 * hsz);
     // z = (x·W_ihᵀ + b_ih) + a⟨t−1⟩·W_hhᵀ + b_hh, in the same order as `lstm_forward`.
-    gemm(
-        Op::N,
-        Op::T,
-        T::ONE,
-        x,
-        p.weight_ih.view(),
-        T::ZERO,
-        gates.view_mut(),
-    );
-    add_bias(gates.as_mut_slice(), &p.bias_ih);
+    let mut gates = input_projection(p, x, &mut Workspace::new());
     gemm(
         Op::N,
         Op::T,

@@ -84,18 +84,8 @@ pub fn rnn_cell_forward<T: Scalar>(
     h_prev: MatRef<T>,
 ) -> (Matrix<T>, RnnCellCache<T>) {
     let (b, hsz) = h_prev.shape();
-    let mut z = Matrix::zeros(b, hsz);
     // z = (x·W_ihᵀ + b_ih) + a⟨t−1⟩·W_hhᵀ + b_hh, in the same order as `rnn_forward`.
-    gemm(
-        Op::N,
-        Op::T,
-        T::ONE,
-        x,
-        p.weight_ih.view(),
-        T::ZERO,
-        z.view_mut(),
-    );
-    add_bias(z.as_mut_slice(), &p.bias_ih);
+    let mut z = input_projection(p, x, &mut Workspace::new());
     gemm(
         Op::N,
         Op::T,
