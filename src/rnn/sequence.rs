@@ -147,7 +147,10 @@ fn one_hot_positions<T: Scalar>(x: MatRef<T>) -> Option<Vec<usize>> {
 /// One-hot rows (see `one_hot_positions`) take a gather: row n of Z_x is
 /// column id_n of W_ih. The GEMM would form the same sum, that value plus
 /// zeros (products with the zeros of o_j), so the values are the same (up to
-/// the sign of a zero), and `tests/one_hot_inputs.rs` checks the bits.
+/// the sign of a zero); `one_hot_paths_match_the_gemm_f32` and `_f64` check
+/// the bits. Only non-finite weights tell the two apart: the GEMM spreads an
+/// ∞ or NaN of W_ih to every row (0·∞ = NaN), the gather only to the rows
+/// whose token uses that column (likewise for ∂L/∂Z in `input_gradients`).
 pub(crate) fn input_projection<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
