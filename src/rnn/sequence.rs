@@ -563,7 +563,7 @@ mod tests {
     fn one_hot_paths_match_the_gemm<T: Scalar>() {
         let mut rng = Rng::new(5);
         let (n, vocab, hidden) = (2 * gemm::kc::<T>() + 77, 9, 6);
-        let kind = super::super::CellKind::Lstm;
+        let kind = CellKind::Lstm;
         let p = CellParams::<T>::new(kind, vocab, hidden, &mut rng);
         let ids: Vec<usize> = (0..n).map(|_| rng.below(vocab)).collect();
         let x = one_hot::<T>(&ids, vocab);
