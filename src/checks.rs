@@ -18,11 +18,11 @@
 use crate::gradcheck::{
     check, well_conditioned, well_conditioned_for, GradReport, Param, MAX_DRAWS, THRESHOLD,
 };
-use crate::linalg::{MatRef, Matrix};
+use crate::linalg::{MatRef, Matrix, Workspace};
 use crate::models::{
     Classifier, Generator, InputLayer, Inputs, OutputKind, Parameters, Seq2Seq, SeqBatch, Tagger,
 };
-use crate::nn::Activation;
+use crate::nn::{Activation, Dropout};
 use crate::rng::Rng;
 use crate::rnn::{
     gru_cell_backward, gru_cell_forward, lstm_cell_backward, lstm_cell_forward, rnn_cell_backward,
@@ -807,6 +807,56 @@ pub fn model_checks(seed: u64) -> Vec<GradReport> {
             |mm, vv| {
                 let st = states_from(vv, 1, true);
                 mm.loss(&mm.forward(&batch, Some(&st)), &y).mean()
+            },
+        )
+    }));
+    // Generator trained with dropout (the language model's `--dropout`):
+    // two GRU layers, so the embedded inputs, the layer boundary and the
+    // head's input are all dropped. The masks are constants of the pass: the
+    // loss is re-evaluated with a generator reseeded to draw the same masks.
+    out.push(draw_check(seed.wrapping_add(8350), |rng, last| {
+        let v = 4;
+        let m = Generator::<f64>::new(
+            InputLayer::Embedding(crate::nn::Embedding::new(v, 3, rng)),
+            CellKind::parse("gru").ok()?,
+            3,
+            2,
+            v,
+            rng,
+        );
+        let seqs = random_tokens(&[5, 3], v, rng);
+        let inputs: Vec<Vec<usize>> = seqs.iter().map(|s| s[..s.len() - 1].to_vec()).collect();
+        let targets: Vec<Vec<usize>> = seqs.iter().map(|s| s[1..].to_vec()).collect();
+        let batch = SeqBatch::<f64>::from_sequences(&inputs, 0);
+        let y = time_major(&targets, batch.steps);
+        let s0 = random_states(&m.net.encoder.rnn, 2, rng);
+        let mask_seed = rng.next_u64();
+        let forward = |mm: &Generator<f64>, st: &[State<f64>]| {
+            let mut mask_rng = Rng::new(mask_seed);
+            let mut d = Dropout {
+                p: 0.25,
+                rng: &mut mask_rng,
+            };
+            mm.forward_train_ws(&batch, Some(st), Some(&mut d), &mut Workspace::new())
+        };
+        let cache = forward(&m, &s0);
+        let dropped = cache.head_in.as_ref()?.mask.as_slice();
+        // Some units dropped and some kept, or the check would not test dropout.
+        if !(dropped.contains(&0.0) && dropped.iter().any(|&x| x != 0.0)) {
+            return None;
+        }
+        let mut g = m.zeros_like();
+        let ig = m.backward(&batch, &cache, &y, &mut g);
+        let extra = state_params(&s0, &ig.d_states0);
+        model_check(
+            "generator gru 2 layers dropout 0.25 padded".into(),
+            &m,
+            &g,
+            extra,
+            last,
+            |mm, vv| {
+                let st = states_from(vv, 2, false);
+                mm.loss(&forward(mm, &st), &y).mean()
             },
         )
     }));

@@ -9,7 +9,7 @@ use std::process::Command;
 use seqmodels::err;
 use seqmodels::io::atomic::write_atomic_with;
 use seqmodels::lm::{Checkpoint, Clip, LmConfig, SampleOptions, Trainer};
-use seqmodels::models::Sampling;
+use seqmodels::models::{Parameters, Sampling};
 use seqmodels::optim::OptimKind;
 use seqmodels::rng::Rng;
 use seqmodels::rnn::CellKind;
@@ -75,6 +75,7 @@ fn char_lines(hidden: usize, embed_dim: usize, batch: usize, lr: f64) -> LmConfi
         clip: Clip::Norm(5.0),
         seed: 42,
         holdout: 0.1,
+        dropout: 0.0,
     }
 }
 
@@ -231,6 +232,7 @@ fn word_level_lm_learns_a_grammar_with_agreement() {
         clip: Clip::Norm(5.0),
         seed: 7,
         holdout: 0.1,
+        dropout: 0.0,
     };
     let mut t = Trainer::new(config, &text, "grammar.txt").unwrap();
     for _ in 0..300 {
@@ -449,6 +451,52 @@ fn resuming_is_bit_exact_for_every_optimizer_and_both_modes() {
 }
 
 #[test]
+fn dropout_resumes_bit_exactly_and_changes_the_training() {
+    // The masks of step s come from a generator seeded by (seed, s), so a
+    // resumed run draws the masks an uninterrupted one draws. Two layers, so
+    // the masks on the embedded inputs, between the layers and before the
+    // head are all in play; lines and streams.
+    let names: String = names_text()
+        .lines()
+        .take(100)
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    let prose: String = {
+        let mut rng = Rng::new(2);
+        (0..40)
+            .map(|_| Grammar::sentence(&mut rng) + "\n")
+            .collect()
+    };
+    for mode in [Mode::Lines, Mode::Stream] {
+        let mut c = char_lines(12, 6, 8, 0.01);
+        c.text.mode = mode;
+        c.seq = 10;
+        c.layers = 2;
+        c.dropout = 0.3;
+        let text = if mode == Mode::Lines { &names } else { &prose };
+        let whole = run_in_two_parts(&c, text, 0, 14);
+        let parts = run_in_two_parts(&c, text, 7, 7);
+        assert!(
+            whole == parts,
+            "{mode:?}: with dropout, N + N steps differ from 2N steps"
+        );
+        let mut c0 = c.clone();
+        c0.dropout = 0.0;
+        let without = run_in_two_parts(&c0, text, 0, 14);
+        // The configs differ in their metadata anyway: compare the weights.
+        let weights = |bytes: Vec<u8>| {
+            let ck = Checkpoint::from_bytes(bytes, "ckpt").unwrap();
+            ck.lm.net.tensors().concat()
+        };
+        let w_drop = weights(whole);
+        assert!(
+            w_drop != weights(without),
+            "{mode:?}: dropout 0.3 trained the same weights as no dropout"
+        );
+    }
+}
+
+#[test]
 fn resuming_through_the_command_line_is_bit_exact() {
     let dir = temp_dir("resume-cli");
     let names = names_path();
@@ -609,6 +657,14 @@ fn bad_input_gives_clear_errors() {
         &["--hidden", "many"],
     );
     fails_with(&["train", "--data", &empty, "--lr", "-1"], &["lr is -1"]);
+    fails_with(
+        &["train", "--data", &empty, "--dropout", "1"],
+        &["dropout is 1", "p < 0.95"],
+    );
+    fails_with(
+        &["train", "--data", &empty, "--dropout", "half"],
+        &["--dropout", "half"],
+    );
     fails_with(
         &["train", "--data", &empty, "--cell", "lstn"],
         &["--cell", "lstn"],

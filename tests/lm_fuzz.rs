@@ -38,6 +38,7 @@ fn config(level: Level, mode: Mode, cell: &str, embed: usize, optim: &str) -> Lm
         clip: Clip::Norm(1.0),
         seed: 1,
         holdout: 0.2,
+        dropout: 0.0,
     }
 }
 

@@ -88,6 +88,10 @@ pub struct LmConfig {
     pub seed: u64,
     /// The held-out fraction of the data.
     pub holdout: f64,
+    /// p of the dropout used in training (0 = none), between the recurrent
+    /// layers and before the output layer (`Tagger::forward_train_ws`).
+    /// Evaluation and sampling never drop.
+    pub dropout: f64,
 }
 
 impl LmConfig {
@@ -120,6 +124,12 @@ impl LmConfig {
         if !(self.holdout.is_finite() && (0.0..=0.9).contains(&self.holdout)) {
             return Err(err!("holdout is {}, expected 0 to 0.9", self.holdout));
         }
+        if !(self.dropout.is_finite() && (0.0..0.95).contains(&self.dropout)) {
+            return Err(err!(
+                "dropout is {}, expected 0 ≤ p < 0.95 (0 = none)",
+                self.dropout
+            ));
+        }
         validate_optim(&self.optim)
     }
 
@@ -147,6 +157,7 @@ impl LmConfig {
             ("clip", clip),
             ("seed", Json::str(self.seed.to_string())),
             ("holdout", Json::num(self.holdout)),
+            ("dropout", Json::num(self.dropout)),
             ("dtype", Json::str("f32")),
         ])
     }
@@ -213,6 +224,11 @@ impl LmConfig {
             clip,
             seed,
             holdout: f64_of(j.get("holdout"), "holdout")?,
+            // Checkpoints written before dropout existed have no key: none.
+            dropout: match j.get("dropout") {
+                None => 0.0,
+                v => f64_of(v, "dropout")?,
+            },
         };
         c.validate().map_err(|e| e.context("config"))?;
         Ok(c)
@@ -464,6 +480,7 @@ mod tests {
             clip: Clip::Norm(5.0),
             seed: 3,
             holdout: 0.1,
+            dropout: 0.0,
         }
     }
 
@@ -471,8 +488,21 @@ mod tests {
     fn config_json_round_trip_and_checks() {
         let mut c = tiny_config();
         c.vocab_size = 11;
+        c.dropout = 0.25;
         let j = c.to_json();
         assert_eq!(LmConfig::from_json(&j).unwrap(), c);
+        // Checkpoints from before dropout existed have no "dropout": none.
+        let old = Json::parse(&j.to_json().replace("\"dropout\":0.25,", "")).unwrap();
+        assert!(old.get("dropout").is_none());
+        let read = LmConfig::from_json(&old).unwrap();
+        assert_eq!(read.dropout, 0.0);
+        assert_eq!(
+            LmConfig {
+                dropout: 0.25,
+                ..read
+            },
+            c
+        );
         for (from, to) in [
             ("\"hidden\":8", "\"hidden\":0"),
             ("\"hidden\":8", "\"hidden\":-8"),
@@ -480,6 +510,8 @@ mod tests {
             ("\"cell\":\"lstm\"", "\"cell\":\"lstn\""),
             ("\"dtype\":\"f32\"", "\"dtype\":\"f64\""),
             ("\"beta1\":0.9", "\"beta1\":1.5"),
+            ("\"dropout\":0.25", "\"dropout\":1"),
+            ("\"dropout\":0.25", "\"dropout\":\"x\""),
         ] {
             let text = j.to_json();
             assert!(text.contains(from), "{from} not in {text}");

@@ -21,10 +21,11 @@
 //! optimizer's state tensors and step count, the data position (epoch, and
 //! cursor = batches done in that epoch; each epoch's line order is a pure
 //! function of the seed and the epoch number), and for streams the carried
-//! states. Nothing else is random during training, and the GEMM gives the
-//! same bits for any thread count. So N steps, a save, a load and N more
-//! steps give exactly the weights of 2N steps in one run (tested in
-//! `tests/lm.rs`).
+//! states. The dropout masks (`--dropout`) come from a generator seeded by
+//! the seed and the step number (`dropout_rng`). Nothing else is random
+//! during training, and the GEMM gives the same bits for any thread count.
+//! So N steps, a save, a load and N more steps give exactly the weights of
+//! 2N steps in one run (tested in `tests/lm.rs`, with and without dropout).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -35,7 +36,9 @@ use super::{Clip, LanguageModel, LmConfig};
 use crate::linalg::simd::vectorized;
 use crate::linalg::Workspace;
 use crate::models::{Generator, Parameters};
+use crate::nn::Dropout;
 use crate::optim::{clip_by_global_norm, clip_by_value, global_norm, Optimizer};
+use crate::rng::Rng;
 use crate::rnn::State;
 use crate::text::{Corpus, LineBatches, Mode, StreamBatches, TokenBatch};
 use crate::{err, Result};
@@ -226,7 +229,20 @@ impl Trainer {
         };
         let net = &self.lm.net;
         self.grads.fill_zero();
-        let cache = net.forward_ws(&batch.inputs, self.carried.as_deref(), &mut self.ws);
+        // Dropout masks come from a generator that is a pure function of the
+        // seed and the step, so a resumed run draws the same masks.
+        let mut mask_rng = dropout_rng(self.lm.config.seed, step);
+        let mut dropout = Dropout {
+            p: self.lm.config.dropout,
+            rng: &mut mask_rng,
+        };
+        let dropout = (self.lm.config.dropout > 0.0).then_some(&mut dropout);
+        let cache = net.forward_train_ws(
+            &batch.inputs,
+            self.carried.as_deref(),
+            dropout,
+            &mut self.ws,
+        );
         // The loss and its gradients in one pass (one softmax). A non-finite
         // loss stops here, before the update.
         let (loss, _) = net.loss_and_backward_ws(
@@ -360,6 +376,11 @@ impl Trainer {
             Batches::Stream(_) => HashSet::new(),
         }
     }
+}
+
+/// The generator of step `step`'s dropout masks.
+pub fn dropout_rng(seed: u64, step: u64) -> Rng {
+    Rng::new(seed ^ step.wrapping_mul(0x9FB2_1C65_1E98_DF25).rotate_left(17))
 }
 
 /// Decodes lines (each ending with `<EOS>`) to their text.

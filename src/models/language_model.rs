@@ -14,7 +14,7 @@ use super::{
     InputGrads, InputLayer, Inputs, OutputKind, Parameters, SeqBatch, Tagger, TaggerCache,
 };
 use crate::linalg::{Matrix, Scalar, Workspace};
-use crate::nn::{linear_forward, LossSum};
+use crate::nn::{linear_forward, Dropout, LossSum};
 use crate::rng::Rng;
 use crate::rnn::{stack_forward, CellKind, State};
 
@@ -93,6 +93,17 @@ impl<T: Scalar> Generator<T> {
         ws: &mut Workspace<T>,
     ) -> GeneratorCache<T> {
         self.net.forward_ws(batch, states0, ws)
+    }
+
+    /// `forward_ws` for training with dropout (`Tagger::forward_train_ws`).
+    pub fn forward_train_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        dropout: Option<&mut Dropout>,
+        ws: &mut Workspace<T>,
+    ) -> GeneratorCache<T> {
+        self.net.forward_train_ws(batch, states0, dropout, ws)
     }
 
     /// The mean cross-entropy of predicting `targets` (time-major, one per

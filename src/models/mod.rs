@@ -23,9 +23,12 @@ pub use seq2seq::{Seq2Seq, Seq2SeqCache};
 pub use tagger::{OutputKind, Tagger, TaggerCache};
 
 use crate::linalg::{MatRef, Matrix, Scalar, Workspace};
+use crate::nn::{dropout_backward, dropout_forward, Dropout};
 use crate::nn::{embedding_backward, embedding_forward, Embedding, Linear};
 use crate::rng::Rng;
-use crate::rnn::{stack_backward_ws, stack_forward_ws, CellKind, StackCache, StackedRnn, State};
+use crate::rnn::{
+    stack_backward_ws, stack_forward_train_ws, CellKind, StackCache, StackedRnn, State,
+};
 
 /// Named parameter tensors, in a fixed order, with PyTorch state_dict names.
 /// The same struct filled with zeros holds a model's gradients, so
@@ -294,8 +297,10 @@ pub struct SeqEncoder<T> {
 /// What `SeqEncoder::backward` needs from `SeqEncoder::forward`.
 #[derive(Clone, Debug)]
 pub struct EncoderCache<T> {
-    /// x: (T·B, I).
+    /// x: (T·B, I), as the stack read it (after dropout, if any).
     pub x: Matrix<T>,
+    /// With dropout on embedded inputs: its mask, (T·B, I).
+    pub x_mask: Option<Matrix<T>>,
     /// The padding mask used, if any.
     pub mask: Option<Vec<T>>,
     /// The stack's cache.
@@ -348,7 +353,27 @@ impl<T: Scalar> SeqEncoder<T> {
         states0: Option<&[State<T>]>,
         ws: &mut Workspace<T>,
     ) -> EncoderCache<T> {
-        let x = self.input.encode(&batch.inputs);
+        self.forward_train_ws(batch, states0, None, ws)
+    }
+
+    /// `forward_ws` for training with dropout: on embedded inputs x⟨t⟩ = E[id]
+    /// (one-hot and dense inputs are data and are not dropped), then between
+    /// the stack's layers (`rnn::stack_forward_train_ws`). Masks are drawn in
+    /// that order. With `None`, exactly `forward_ws`.
+    pub fn forward_train_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        mut dropout: Option<&mut Dropout>,
+        ws: &mut Workspace<T>,
+    ) -> EncoderCache<T> {
+        let mut x = self.input.encode(&batch.inputs);
+        let mut x_mask = None;
+        if let (InputLayer::Embedding(_), Some(d)) = (&self.input, dropout.as_deref_mut()) {
+            let dropped = dropout_forward(x.view(), d);
+            x = dropped.out;
+            x_mask = Some(dropped.mask);
+        }
         let zeros;
         let s0 = match states0 {
             Some(s) => s,
@@ -358,13 +383,18 @@ impl<T: Scalar> SeqEncoder<T> {
             }
         };
         let mask = batch.mask();
-        let mut rnn = stack_forward_ws(&self.rnn, x.view(), s0, mask.as_deref(), ws);
+        let mut rnn = stack_forward_train_ws(&self.rnn, x.view(), s0, mask.as_deref(), dropout, ws);
         if let InputLayer::OneHot(_) = self.input {
             // One-hot vectors are data: nothing uses ∂L/∂x, so the backward
             // pass skips the product ∂L/∂Z · W_ih that would form it.
             rnn.skip_input_grad();
         }
-        EncoderCache { x, mask, rnn }
+        EncoderCache {
+            x,
+            x_mask,
+            mask,
+            rnn,
+        }
     }
 
     /// Backward through the stack and the input layer: `dy` = ∂L/∂outputs
@@ -400,6 +430,10 @@ impl<T: Scalar> SeqEncoder<T> {
             &mut grads.rnn,
             ws,
         );
+        let mut dx = dx;
+        if let Some(m) = &cache.x_mask {
+            dropout_backward(&mut dx, m);
+        }
         let dx = self
             .input
             .encode_backward(&batch.inputs, dx, &mut grads.input);

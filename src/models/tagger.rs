@@ -9,13 +9,16 @@
 //! ```
 //!
 //! A bidirectional RNN lets the label at t depend on the words after t.
+//! For training, `forward_train_ws` can apply dropout (`nn::dropout`) to the
+//! embedded inputs, between the layers and to a⟨t⟩ before the head.
 //! Backward: DERIVATIONS.md, "Models".
 
 use super::{prefixed, EncoderCache, InputGrads, InputLayer, Parameters, SeqBatch, SeqEncoder};
 use crate::linalg::{Matrix, Scalar, Workspace};
 use crate::nn::{
-    linear_backward, linear_forward, sigmoid_bce_backward, sigmoid_bce_forward,
-    softmax_cross_entropy_backward, softmax_cross_entropy_forward, Linear, LossSum,
+    dropout_backward, dropout_forward, linear_backward, linear_forward, sigmoid_bce_backward,
+    sigmoid_bce_forward, softmax_cross_entropy_backward, softmax_cross_entropy_forward, Dropout,
+    Dropped, Linear, LossSum,
 };
 use crate::rng::Rng;
 use crate::rnn::{CellKind, State};
@@ -47,6 +50,8 @@ pub struct TaggerCache<T> {
     pub enc: EncoderCache<T>,
     /// z⟨t⟩ for every step: (T·B, C).
     pub logits: Matrix<T>,
+    /// With dropout: the head's input m ⊙ a⟨t⟩ and its mask. `None` without.
+    pub head_in: Option<Dropped<T>>,
 }
 
 impl<T: Scalar> Tagger<T> {
@@ -98,10 +103,35 @@ impl<T: Scalar> Tagger<T> {
         states0: Option<&[State<T>]>,
         ws: &mut Workspace<T>,
     ) -> TaggerCache<T> {
-        let enc = self.encoder.forward_ws(batch, states0, ws);
+        self.forward_train_ws(batch, states0, None, ws)
+    }
+
+    /// `forward_ws` for training with dropout: between the recurrent layers
+    /// and on the head's input, z⟨t⟩ = Wya (m⟨t⟩ ⊙ a⟨t⟩) + by (char-rnn's
+    /// placement). Masks are drawn from `dropout.rng` bottom up, the head's
+    /// last. With `None`, exactly `forward_ws`.
+    pub fn forward_train_ws(
+        &self,
+        batch: &SeqBatch<T>,
+        states0: Option<&[State<T>]>,
+        mut dropout: Option<&mut Dropout>,
+        ws: &mut Workspace<T>,
+    ) -> TaggerCache<T> {
+        let enc = self
+            .encoder
+            .forward_train_ws(batch, states0, dropout.as_deref_mut(), ws);
+        let head_in = dropout.map(|d| dropout_forward(enc.rnn.outputs(), d));
+        let a = match &head_in {
+            Some(dropped) => dropped.out.view(),
+            None => enc.rnn.outputs(),
+        };
         let mut logits = Matrix::zeros(batch.steps * batch.batch, self.head.outputs());
-        linear_forward(&self.head, enc.rnn.outputs(), logits.view_mut());
-        TaggerCache { enc, logits }
+        linear_forward(&self.head, a, logits.view_mut());
+        TaggerCache {
+            enc,
+            logits,
+            head_in,
+        }
     }
 
     /// The mean loss over real (unpadded) positions. `targets`: one label per
@@ -179,13 +209,20 @@ impl<T: Scalar> Tagger<T> {
             }
         };
         let mut da = Matrix::zeros(n, self.head.inputs());
+        let a = match &cache.head_in {
+            Some(dropped) => dropped.out.view(),
+            None => cache.enc.rnn.outputs(),
+        };
         linear_backward(
             &self.head,
-            cache.enc.rnn.outputs(),
+            a,
             dz.view(),
             &mut grads.head,
             Some(da.view_mut()),
         );
+        if let Some(dropped) = &cache.head_in {
+            dropout_backward(&mut da, &dropped.mask);
+        }
         let input_grads =
             self.encoder
                 .backward_ws(batch, &cache.enc, da.view(), None, &mut grads.encoder, ws);

@@ -6,11 +6,13 @@
 //! sigmoid for 0/1 labels) are what backpropagation through time starts from.
 
 pub mod activation;
+pub mod dropout;
 pub mod embedding;
 pub mod linear;
 pub mod loss;
 
 pub use activation::Activation;
+pub use dropout::{dropout_backward, dropout_forward, Dropout, Dropped};
 pub use embedding::{embedding_backward, embedding_forward, Embedding, RowGrads};
 pub use linear::{linear_backward, linear_forward, Linear};
 pub use loss::{

@@ -50,8 +50,8 @@ pub use sequence::{
     SeqCache, TbpttResult,
 };
 pub use stack::{
-    stack_backward, stack_backward_ws, stack_forward, stack_forward_ws, LayerCache, StackCache,
-    StackedRnn,
+    stack_backward, stack_backward_ws, stack_forward, stack_forward_train_ws, stack_forward_ws,
+    LayerCache, StackCache, StackedRnn,
 };
 pub use vanilla::{
     rnn_backward, rnn_backward_ws, rnn_cell_backward, rnn_cell_forward, rnn_forward,

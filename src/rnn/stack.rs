@@ -7,12 +7,15 @@
 //! state_dict: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`,
 //! `bias_hh_l{k}`, with the suffix `_reverse` for the backward direction.
 //! Initial and final states are ordered as torch's h_n: index l·D + d.
+//! For training, `stack_forward_train_ws` can put dropout between layers:
+//! layer l > 0 then reads m_l ⊙ (outputs of layer l − 1).
 //! Backward pass: DERIVATIONS.md, "Stacked RNN".
 
 use super::bidirectional::{bidirectional_backward, bidirectional_forward, BiCache};
 use super::sequence::{sequence_backward_ws, sequence_forward_ws, SeqCache};
 use super::{CellKind, CellParams, State};
 use crate::linalg::{MatRef, Matrix, Scalar, Workspace};
+use crate::nn::dropout::{dropout_backward, dropout_forward, Dropout, Dropped};
 use crate::rng::Rng;
 
 /// The parameters of an L-layer, D-direction recurrent network.
@@ -180,6 +183,9 @@ pub struct StackCache<T> {
     pub batch: usize,
     /// One cache per layer, bottom first.
     pub layers: Vec<LayerCache<T>>,
+    /// With dropout between layers: entry l is layer l's output as dropped
+    /// for layer l + 1 (L − 1 entries). Empty without dropout.
+    pub between: Vec<Dropped<T>>,
 }
 
 impl<T: Scalar> StackCache<T> {
@@ -243,6 +249,22 @@ pub fn stack_forward_ws<T: Scalar>(
     mask: Option<&[T]>,
     ws: &mut Workspace<T>,
 ) -> StackCache<T> {
+    stack_forward_train_ws(p, x, states0, mask, None, ws)
+}
+
+/// `stack_forward_ws` for training with dropout between layers: the input of
+/// every layer above the first is the layer below's output with inverted
+/// dropout (`nn::dropout`), as in PyTorch's `nn.RNN/GRU/LSTM(dropout=p)`.
+/// Masks are drawn bottom boundary first. With `None`, exactly
+/// `stack_forward_ws`.
+pub fn stack_forward_train_ws<T: Scalar>(
+    p: &StackedRnn<T>,
+    x: MatRef<T>,
+    states0: &[State<T>],
+    mask: Option<&[T]>,
+    mut dropout: Option<&mut Dropout>,
+    ws: &mut Workspace<T>,
+) -> StackCache<T> {
     assert!(
         states0.len() == p.layers.len(),
         "stack_forward: {} initial states for {} layer-directions",
@@ -252,10 +274,17 @@ pub fn stack_forward_ws<T: Scalar>(
     let b = states0[0].h.rows();
     let d = p.directions();
     let mut layers: Vec<LayerCache<T>> = Vec::with_capacity(p.num_layers);
+    let mut between: Vec<Dropped<T>> = Vec::new();
     for l in 0..p.num_layers {
-        let input = match layers.last() {
-            None => x,
-            Some(c) => c.outputs(),
+        if l > 0 {
+            if let Some(drop) = dropout.as_deref_mut() {
+                between.push(dropout_forward(layers[l - 1].outputs(), drop));
+            }
+        }
+        let input = match (layers.last(), between.last()) {
+            (None, _) => x,
+            (Some(_), Some(dropped)) => dropped.out.view(),
+            (Some(c), None) => c.outputs(),
         };
         let cache = if d == 2 {
             LayerCache::Bi(Box::new(bidirectional_forward(
@@ -276,7 +305,11 @@ pub fn stack_forward_ws<T: Scalar>(
         };
         layers.push(cache);
     }
-    StackCache { batch: b, layers }
+    StackCache {
+        batch: b,
+        layers,
+        between,
+    }
 }
 
 /// Backward of `stack_forward` (DERIVATIONS.md, "Stacked RNN"). `x`: the
@@ -311,6 +344,8 @@ pub fn stack_backward_ws<T: Scalar>(
     for l in (0..p.num_layers).rev() {
         let input = if l == 0 {
             x
+        } else if let Some(dropped) = cache.between.get(l - 1) {
+            dropped.out.view()
         } else {
             cache.layers[l - 1].outputs()
         };
@@ -349,7 +384,14 @@ pub fn stack_backward_ws<T: Scalar>(
                 dx
             }
         };
-        // Layer l's input is layer l−1's output: its gradient flows down.
+        // Layer l's input is layer l−1's output (times the dropout mask, if
+        // any): its gradient flows down.
+        let mut dx = dx;
+        if l > 0 {
+            if let Some(dropped) = cache.between.get(l - 1) {
+                dropout_backward(&mut dx, &dropped.mask);
+            }
+        }
         if let Some(used) = d_out.replace(dx) {
             ws.keep(used);
         }
