@@ -661,7 +661,8 @@ pub const MODEL_THRESHOLD: f64 = 1e-6;
 /// The model checks `seqmodels gradcheck` lists: the tagger (softmax with
 /// dense inputs and a bidirectional GRU over a padded batch; sigmoid with
 /// one-hot inputs and an LSTM), the classifier (embedding, bidirectional LSTM,
-/// padded), the generator (embedding, LSTM) and the encoder–decoder
+/// padded), the generator (embedding, LSTM; and two GRU layers trained with
+/// dropout, the masks held fixed) and the encoder–decoder
 /// (embeddings, bidirectional LSTM encoder, Tx ≠ Ty, padded). Every parameter,
 /// the dense inputs and the initial states are checked.
 pub fn model_checks(seed: u64) -> Vec<GradReport> {

@@ -57,8 +57,9 @@ model
   --layers L        stacked layers (default 1)
   --embed-dim E     embedding width; 0 = one-hot inputs (default 32)
   --dropout P       in training, drop each unit with probability P (scaling
-                    the rest by 1/(1−P)) between recurrent layers and before
-                    the output layer; 0 = none (default 0)
+                    the rest by 1/(1−P)) on embedded inputs, between
+                    recurrent layers and before the output layer; 0 = none
+                    (default 0; evaluation and sampling never drop)
 training
   --seq T           chunk length for streams; longest line for lines, longer
                     ones are cut (default 64)

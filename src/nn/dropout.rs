@@ -47,25 +47,28 @@ pub fn dropout_mask<T: Scalar>(rows: usize, cols: usize, d: &mut Dropout) -> Mat
         d.p
     );
     let keep = T::from_f64(1.0 / (1.0 - d.p));
-    let mut mask = Matrix::zeros(rows, cols);
-    for m in mask.as_mut_slice() {
-        if d.rng.next_f64() >= d.p {
-            *m = keep;
-        }
+    // next_f64() is (u >> 11)·2⁻⁵³ for the next 64 bits u, so next_f64() ≥ p
+    // exactly when the integer u >> 11 ≥ ⌈p·2⁵³⌉ (p·2⁵³ is exact in f64):
+    // the same test without the conversion.
+    let threshold = (d.p * (1u64 << 53) as f64).ceil() as u64;
+    let mut mask = Vec::with_capacity(rows * cols);
+    for _ in 0..rows * cols {
+        let kept = (d.rng.next_u64() >> 11) >= threshold;
+        mask.push(if kept { keep } else { T::ZERO });
     }
-    mask
+    Matrix::from_vec(rows, cols, mask)
 }
 
 /// Forward: draws a mask and returns it with Y = X ⊙ m.      X: (N, H)
 pub fn dropout_forward<T: Scalar>(x: MatRef<T>, d: &mut Dropout) -> Dropped<T> {
     let mask = dropout_mask::<T>(x.rows(), x.cols(), d);
-    let mut out = Matrix::zeros(x.rows(), x.cols());
+    let mut out = Vec::with_capacity(x.rows() * x.cols());
     for i in 0..x.rows() {
-        let (xr, mr) = (x.row(i), mask.row(i));
-        for ((y, &xv), &mv) in out.row_mut(i).iter_mut().zip(xr).zip(mr) {
-            *y = xv * mv;
+        for (&xv, &mv) in x.row(i).iter().zip(mask.row(i)) {
+            out.push(xv * mv);
         }
     }
+    let out = Matrix::from_vec(x.rows(), x.cols(), out);
     Dropped { mask, out }
 }
 
@@ -97,6 +100,20 @@ mod tests {
         // E[m] = 1: the layer's expected output is its input.
         let mean = m.sum() / m.len() as f64;
         assert!((mean - 1.0).abs() < 0.015, "mean of the mask {mean}");
+    }
+
+    #[test]
+    fn the_integer_test_is_the_float_test() {
+        // The mask's integer comparison must keep exactly the units for
+        // which next_f64() ≥ p, for awkward p as well.
+        for p in [0.1, 0.25, 0.3, 0.5, 1.0 / 3.0, 0.9] {
+            let mut a = Rng::new(11);
+            let mut b = Rng::new(11);
+            let m = dropout_mask::<f64>(1, 5000, &mut Dropout { p, rng: &mut a });
+            for &v in m.as_slice() {
+                assert_eq!(v != 0.0, b.next_f64() >= p, "p = {p}");
+            }
+        }
     }
 
     #[test]
