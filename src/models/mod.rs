@@ -356,7 +356,7 @@ impl<T: Scalar> SeqEncoder<T> {
         self.forward_train_ws(batch, states0, None, ws)
     }
 
-    /// `forward_ws` for training with dropout: on embedded inputs x⟨t⟩ = E[id]
+    /// `forward_ws` for training with dropout: on embedded inputs x⟨t⟩ = E·o_id
     /// (one-hot and dense inputs are data and are not dropped), then between
     /// the stack's layers (`rnn::stack_forward_train_ws`). Masks are drawn in
     /// that order. With `None`, exactly `forward_ws`.
