@@ -51,11 +51,20 @@ pub fn dropout_mask<T: Scalar>(rows: usize, cols: usize, d: &mut Dropout) -> Mat
     // exactly when the integer u >> 11 ≥ ⌈p·2⁵³⌉ (p·2⁵³ is exact in f64):
     // the same test without the conversion.
     let threshold = (d.p * (1u64 << 53) as f64).ceil() as u64;
-    let mut mask = Vec::with_capacity(rows * cols);
-    for _ in 0..rows * cols {
-        let kept = (d.rng.next_u64() >> 11) >= threshold;
-        mask.push(if kept { keep } else { T::ZERO });
-    }
+    // A local copy of the generator (written back below) and a collect of
+    // known length keep the loop in registers: with `d.rng` and `push`, the
+    // generator's state went through memory at every draw.
+    let mut rng = d.rng.clone();
+    let mask: Vec<T> = (0..rows * cols)
+        .map(|_| {
+            if (rng.next_u64() >> 11) >= threshold {
+                keep
+            } else {
+                T::ZERO
+            }
+        })
+        .collect();
+    *d.rng = rng;
     Matrix::from_vec(rows, cols, mask)
 }
 
@@ -64,9 +73,7 @@ pub fn dropout_forward<T: Scalar>(x: MatRef<T>, d: &mut Dropout) -> Dropped<T> {
     let mask = dropout_mask::<T>(x.rows(), x.cols(), d);
     let mut out = Vec::with_capacity(x.rows() * x.cols());
     for i in 0..x.rows() {
-        for (&xv, &mv) in x.row(i).iter().zip(mask.row(i)) {
-            out.push(xv * mv);
-        }
+        out.extend(x.row(i).iter().zip(mask.row(i)).map(|(&xv, &mv)| xv * mv));
     }
     let out = Matrix::from_vec(x.rows(), x.cols(), out);
     Dropped { mask, out }
