@@ -106,10 +106,11 @@ impl<T: Scalar> Tagger<T> {
         self.forward_train_ws(batch, states0, None, ws)
     }
 
-    /// `forward_ws` for training with dropout: between the recurrent layers
-    /// and on the head's input, z⟨t⟩ = Wya (m⟨t⟩ ⊙ a⟨t⟩) + by (char-rnn's
-    /// placement). Masks are drawn from `dropout.rng` bottom up, the head's
-    /// last. With `None`, exactly `forward_ws`.
+    /// `forward_ws` for training with dropout: on embedded inputs and between
+    /// the recurrent layers (`SeqEncoder::forward_train_ws`), and on the
+    /// head's input, z⟨t⟩ = Wya (m⟨t⟩ ⊙ a⟨t⟩) + by (char-rnn's placement).
+    /// Masks are drawn from `dropout.rng` bottom up, the head's last. With
+    /// `None`, exactly `forward_ws`.
     pub fn forward_train_ws(
         &self,
         batch: &SeqBatch<T>,
