@@ -638,6 +638,16 @@ fn time_major(seqs: &[Vec<usize>], steps: usize) -> Vec<usize> {
     out
 }
 
+/// A language model's teacher-forced batch from token sequences: inputs
+/// s[..n−1] (padded), time-major targets s[1..].
+fn teacher_forced(seqs: &[Vec<usize>]) -> (SeqBatch<f64>, Vec<usize>) {
+    let inputs: Vec<Vec<usize>> = seqs.iter().map(|s| s[..s.len() - 1].to_vec()).collect();
+    let targets: Vec<Vec<usize>> = seqs.iter().map(|s| s[1..].to_vec()).collect();
+    let batch = SeqBatch::<f64>::from_sequences(&inputs, 0);
+    let y = time_major(&targets, batch.steps);
+    (batch, y)
+}
+
 /// Draws instances until `make` returns a well-conditioned check (see
 /// `gradcheck::GRADIENT_FLOOR`), at most `MAX_DRAWS` times.
 fn draw_check(seed: u64, mut make: impl FnMut(&mut Rng, bool) -> Option<GradReport>) -> GradReport {
@@ -789,11 +799,7 @@ pub fn model_checks(seed: u64) -> Vec<GradReport> {
             v,
             rng,
         );
-        let seqs = random_tokens(&[5, 3], v, rng);
-        let inputs: Vec<Vec<usize>> = seqs.iter().map(|s| s[..s.len() - 1].to_vec()).collect();
-        let targets: Vec<Vec<usize>> = seqs.iter().map(|s| s[1..].to_vec()).collect();
-        let batch = SeqBatch::<f64>::from_sequences(&inputs, 0);
-        let y = time_major(&targets, batch.steps);
+        let (batch, y) = teacher_forced(&random_tokens(&[5, 3], v, rng));
         let s0 = random_states(&m.net.encoder.rnn, 2, rng);
         let cache = m.forward(&batch, Some(&s0));
         let mut g = m.zeros_like();
@@ -825,11 +831,7 @@ pub fn model_checks(seed: u64) -> Vec<GradReport> {
             v,
             rng,
         );
-        let seqs = random_tokens(&[5, 3], v, rng);
-        let inputs: Vec<Vec<usize>> = seqs.iter().map(|s| s[..s.len() - 1].to_vec()).collect();
-        let targets: Vec<Vec<usize>> = seqs.iter().map(|s| s[1..].to_vec()).collect();
-        let batch = SeqBatch::<f64>::from_sequences(&inputs, 0);
-        let y = time_major(&targets, batch.steps);
+        let (batch, y) = teacher_forced(&random_tokens(&[5, 3], v, rng));
         let s0 = random_states(&m.net.encoder.rnn, 2, rng);
         let mask_seed = rng.next_u64();
         let forward = |mm: &Generator<f64>, st: &[State<f64>]| {

@@ -384,6 +384,21 @@ fn sampling_is_reproducible_from_the_seed() {
     assert_ne!(out1, out3);
 }
 
+/// The texts of the resume tests: the first 100 names (lines) and 40
+/// sentences of the test grammar (a stream).
+fn resume_texts() -> (String, String) {
+    let names = names_text()
+        .lines()
+        .take(100)
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    let mut rng = Rng::new(2);
+    let prose = (0..40)
+        .map(|_| Grammar::sentence(&mut rng) + "\n")
+        .collect();
+    (names, prose)
+}
+
 /// Trains `a` steps, saves, loads, trains `b` more, and returns the final
 /// checkpoint bytes; `a = 0` means one uninterrupted run of `b` steps.
 fn run_in_two_parts(config: &LmConfig, text: &str, a: usize, b: usize) -> Vec<u8> {
@@ -407,17 +422,7 @@ fn resuming_is_bit_exact_for_every_optimizer_and_both_modes() {
     // Small texts, so that 14 steps cross an epoch boundary (a new line
     // order; for streams, the carried states reset) and the save after 7
     // steps falls mid-epoch (for streams, with carried states).
-    let names: String = names_text()
-        .lines()
-        .take(100)
-        .map(|l| l.to_string() + "\n")
-        .collect();
-    let prose: String = {
-        let mut rng = Rng::new(2);
-        (0..40)
-            .map(|_| Grammar::sentence(&mut rng) + "\n")
-            .collect()
-    };
+    let (names, prose) = resume_texts();
     for optim in ["sgd", "momentum", "adagrad", "rmsprop", "adam"] {
         for mode in [Mode::Lines, Mode::Stream] {
             let mut c = char_lines(12, 6, 8, 0.01);
@@ -456,17 +461,7 @@ fn dropout_resumes_bit_exactly_and_changes_the_training() {
     // resumed run draws the masks an uninterrupted one draws. Two layers, so
     // the masks on the embedded inputs, between the layers and before the
     // head are all in play; lines and streams.
-    let names: String = names_text()
-        .lines()
-        .take(100)
-        .map(|l| l.to_string() + "\n")
-        .collect();
-    let prose: String = {
-        let mut rng = Rng::new(2);
-        (0..40)
-            .map(|_| Grammar::sentence(&mut rng) + "\n")
-            .collect()
-    };
+    let (names, prose) = resume_texts();
     for mode in [Mode::Lines, Mode::Stream] {
         let mut c = char_lines(12, 6, 8, 0.01);
         c.text.mode = mode;
