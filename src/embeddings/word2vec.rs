@@ -926,16 +926,23 @@ fn train_position<S: RowStore>(
                 let (l, n) = train_targets(sh, tables, word, alpha, measure, rng, ctx);
                 loss += l;
                 pairs += n;
-                for (x, &g) in ctx.h.iter_mut().zip(&ctx.dh) {
-                    *x += g;
-                }
-                tables.syn0.store_row(last, &ctx.h);
+                // Add dh to the row as it is now, not to the copy in h: with
+                // Hogwild threads, writing back h + dh would undo whatever
+                // another thread wrote to this row while the targets trained
+                // (word2vec.c and gensim also add to the live row). With one
+                // thread the row still equals h: the same bits.
+                let dh = &ctx.dh;
+                tables.syn0.update_row(last, |row| {
+                    for (x, &g) in row.iter_mut().zip(dh) {
+                        *x += g;
+                    }
+                });
             }
         }
         Architecture::Cbow => {
             // Copy each distinct context row once into `ctx.rows` (a word seen
-            // m times in the window counts m times), so the sum and the final
-            // update run on plain slices and each row is written back once.
+            // m times in the window counts m times), so the sum runs on plain
+            // slices and each row is updated once.
             let d = ctx.h.len();
             ctx.ids.clear();
             ctx.mult.clear();
@@ -972,13 +979,16 @@ fn train_position<S: RowStore>(
             pairs += n;
             // As word2vec.c and gensim (cbow_mean = 1): every context row gets
             // the whole of dh, once per occurrence (the exact gradient of the
-            // mean would be dh / cw).
-            for (s, &id) in ctx.ids.iter().enumerate() {
-                let (row, m) = (&mut ctx.rows[s * d..(s + 1) * d], ctx.mult[s]);
-                for (r, &g) in row.iter_mut().zip(ctx.dh.iter()) {
-                    *r += m * g;
-                }
-                tables.syn0.store_row(id, row);
+            // mean would be dh / cw). It is added to the row as it is now, not
+            // to the copy in `ctx.rows`, as in skip-gram above: with Hogwild
+            // threads the copy may be stale, and with one thread it is not.
+            let dh = &ctx.dh;
+            for (&id, &m) in ctx.ids.iter().zip(&ctx.mult) {
+                tables.syn0.update_row(id, |row| {
+                    for (r, &g) in row.iter_mut().zip(dh) {
+                        *r += m * g;
+                    }
+                });
             }
         }
     }
