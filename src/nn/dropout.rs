@@ -12,9 +12,10 @@
 //!
 //! The mask m is a constant of the pass, so the backward pass is the
 //! element-wise product with the same mask (DERIVATIONS.md, "Dropout").
-//! Where it is used: the language model's `--dropout`, on the input of every
-//! recurrent layer above the first and on the input of the output layer —
-//! char-rnn's placement; PyTorch's `nn.LSTM(dropout=p)` is the first half.
+//! Where it is used: the language model's `--dropout`, on embedded inputs
+//! x⟨t⟩ = E·o_id, on the input of every recurrent layer above the first
+//! (PyTorch's `nn.LSTM(dropout=p)`) and on the input of the output layer
+//! (char-rnn's `-dropout` covers the last two).
 
 use crate::linalg::{MatRef, Matrix, Scalar};
 use crate::rng::Rng;
