@@ -146,7 +146,7 @@ impl Corpus {
         &self,
         shard: usize,
         shards: usize,
-        mut f: impl FnMut(&str) -> Result<()>,
+        f: impl FnMut(&str) -> Result<()>,
     ) -> Result<()> {
         assert!(
             shards > 0 && shard < shards,
@@ -155,12 +155,51 @@ impl Corpus {
         let len = self.len_bytes()?;
         let start = len * shard as u64 / shards as u64;
         let end = len * (shard as u64 + 1) / shards as u64;
+        self.lines_in_range(start, end, shards == 1, f)
+    }
+
+    /// How many blocks of `block` bytes the corpus has (the last may be
+    /// shorter), for [`Corpus::for_each_line_in_block`].
+    pub fn block_count(&self, block: u64) -> Result<usize> {
+        assert!(block > 0, "block_count: blocks of 0 bytes");
+        Ok(self.len_bytes()?.div_ceil(block) as usize)
+    }
+
+    /// Calls `f` with each line that starts in block `index` (bytes
+    /// `index·block .. (index+1)·block`), in order. Over all blocks in
+    /// order, that is every line of the corpus once, in file order. Lines
+    /// that are not UTF-8 are an error naming the byte offset.
+    pub fn for_each_line_in_block(
+        &self,
+        index: usize,
+        block: u64,
+        f: impl FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        assert!(block > 0, "for_each_line_in_block: blocks of 0 bytes");
+        let len = self.len_bytes()?;
+        let start = (index as u64).saturating_mul(block).min(len);
+        let end = start.saturating_add(block).min(len);
+        self.lines_in_range(start, end, false, f)
+    }
+
+    /// The lines that start at bytes `start .. end`; `numbered`: name the line
+    /// number in UTF-8 errors (only right when `start` is 0).
+    fn lines_in_range(
+        &self,
+        start: u64,
+        end: u64,
+        numbered: bool,
+        mut f: impl FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
         let name = self.name();
         let io_err = |e: std::io::Error| err!("{name}: {e}");
+        if start >= end {
+            return Ok(());
+        }
         let mut r = self.open()?;
         let mut pos = 0u64;
         if start > 0 {
-            // Skip the tail of the line that started in the previous shard:
+            // Skip the tail of the line that started in the previous range:
             // back up one byte so a line starting exactly at `start` is kept.
             r.seek(SeekFrom::Start(start - 1)).map_err(io_err)?;
             let mut skip = Vec::new();
@@ -183,7 +222,7 @@ impl Corpus {
             }
             let line = std::str::from_utf8(&buf).map_err(|e| {
                 let at = line_start + e.valid_up_to() as u64;
-                if shards == 1 {
+                if numbered {
                     err!("{name}: line {line_no} (byte {at}): invalid UTF-8")
                 } else {
                     err!("{name}: byte {at}: invalid UTF-8")
@@ -354,6 +393,48 @@ mod tests {
             }
             assert_eq!(got, whole, "{shards} shards");
         }
+    }
+
+    #[test]
+    fn blocks_in_order_give_every_line_once_in_order() {
+        let text: String = (0..57)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 7)))
+            .collect();
+        let c = Corpus::text("t", text.clone());
+        let whole: Vec<String> = text.lines().map(String::from).collect();
+        // From one byte (most blocks then start mid-line and hold no line
+        // start) to more than the whole text.
+        for block in [1u64, 7, 16, 64, 100, 1 << 20] {
+            let n = c.block_count(block).unwrap();
+            assert_eq!(n as u64, (text.len() as u64).div_ceil(block));
+            let mut got = Vec::new();
+            for b in 0..n + 2 {
+                c.for_each_line_in_block(b, block, |l| {
+                    got.push(l.to_string());
+                    Ok(())
+                })
+                .unwrap();
+            }
+            assert_eq!(got, whole, "blocks of {block}");
+        }
+        // Block 1 of 100 bytes starts with the first line starting at byte
+        // 100 or later.
+        let mut first = None;
+        c.for_each_line_in_block(1, 100, |l| {
+            first.get_or_insert(l.to_string());
+            Ok(())
+        })
+        .unwrap();
+        let mut at = 0;
+        let want = whole
+            .iter()
+            .find(|l| {
+                let s = at;
+                at += l.len() + 1;
+                s >= 100
+            })
+            .unwrap();
+        assert_eq!(first.as_ref(), Some(want));
     }
 
     #[test]
