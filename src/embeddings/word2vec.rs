@@ -28,15 +28,15 @@
 //! - **Hogwild** (Recht et al. 2011): threads take 16 KiB blocks of the
 //!   corpus file in order from a shared counter (see [`BLOCK_BYTES`] for why
 //!   not word2vec.c's one range per thread) and update the shared matrices
-//!   without locks. Rust has no
-//!   benign data races, so the matrices are `AtomicU64` cells each holding two
-//!   f32s, read and written with `Ordering::Relaxed` ([`SharedMatrix`]): a row
-//!   is copied into a local `[f32]` buffer, the arithmetic runs on plain slices
-//!   (vectorised), and the row is written back. Updates from two threads to one
-//!   row may overwrite each other, as in word2vec.c; that is the Hogwild
-//!   bargain. With one thread there is nothing to share: the matrices stay
-//!   plain and rows are updated in place. [`RowStore`] is the one interface
-//!   over both, so the training loop is written once.
+//!   without locks. Rust has no benign data races, so the matrices are
+//!   `AtomicU64` cells each holding two f32s, read and written with
+//!   `Ordering::Relaxed` ([`SharedMatrix`]): a row is copied into a local
+//!   `[f32]` buffer, the arithmetic runs on plain slices (vectorised), and the
+//!   row is written back. Updates from two threads to one row may overwrite
+//!   each other, as in word2vec.c; that is the Hogwild bargain. With one
+//!   thread there is nothing to share: the matrices stay plain and rows are
+//!   updated in place. [`RowStore`] is the one interface over both, so the
+//!   training loop is written once.
 //! - **Speed.** The updates of each line run under `linalg::simd::vectorized`
 //!   (AVX-512 or AVX2 where the CPU has them; the same arithmetic, so the same
 //!   bits, on every path). The word and its negatives are all drawn before the
@@ -925,7 +925,9 @@ fn worker<S: RowStore>(
 /// word2vec.c instead gives each thread one contiguous part of the file for
 /// every epoch; with two threads, that cost CBOW 3 points of WordSim-353 ρ
 /// on the King James Bible (0.311 ± 0.006 over 48 seeds, against gensim's
-/// 0.341 ± 0.007 and our 1-thread 0.334 ± 0.005 over 72 seeds).
+/// 0.341 ± 0.007 and our 1-thread 0.334 ± 0.005 over 72 seeds). With these
+/// blocks: 0.331 ± 0.006 over the same 48 seeds, for about 2% fewer words/s
+/// (the threads now share more rows).
 pub const BLOCK_BYTES: u64 = 16 * 1024;
 
 /// Per-thread buffers.
