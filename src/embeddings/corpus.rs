@@ -375,13 +375,19 @@ mod tests {
         assert_eq!(out, ["Orange"]);
     }
 
-    #[test]
-    fn shards_cover_every_line_once() {
+    /// 57 distinct short lines: the text, the corpus over it, and its lines.
+    fn numbered_lines() -> (String, Corpus, Vec<String>) {
         let text: String = (0..57)
             .map(|i| format!("line {i} {}\n", "x".repeat(i % 7)))
             .collect();
         let c = Corpus::text("t", text.clone());
-        let whole: Vec<String> = text.lines().map(String::from).collect();
+        let whole = text.lines().map(String::from).collect();
+        (text, c, whole)
+    }
+
+    #[test]
+    fn shards_cover_every_line_once() {
+        let (_, c, whole) = numbered_lines();
         for shards in 1..6 {
             let mut got = Vec::new();
             for s in 0..shards {
@@ -397,11 +403,7 @@ mod tests {
 
     #[test]
     fn blocks_in_order_give_every_line_once_in_order() {
-        let text: String = (0..57)
-            .map(|i| format!("line {i} {}\n", "x".repeat(i % 7)))
-            .collect();
-        let c = Corpus::text("t", text.clone());
-        let whole: Vec<String> = text.lines().map(String::from).collect();
+        let (text, c, whole) = numbered_lines();
         // From one byte (most blocks then start mid-line and hold no line
         // start) to more than the whole text.
         for block in [1u64, 7, 16, 64, 100, 1 << 20] {
