@@ -196,6 +196,16 @@ fn tile<T: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
 /// Writes the valid `rows × cols` corner of a tile into C at `(i0, j0)`:
 /// `C ← α·ab + β·C`, or `C ← α·ab` when β = 0 (C is then not read, so NaN in
 /// an uninitialised C does not leak through).
+///
+/// A whole tile, the usual case, is written by a loop over all MR rows, in
+/// which every row of `ab` has a constant index once LLVM unrolls it; only
+/// then can the tile stay in registers from the kernel to C. A corner is
+/// written from a copy of the tile, since its loop, bounded by `rows`, indexes
+/// rows at run time and needs them in memory. (Before, both went through the
+/// bounded loop, which kept every tile in memory: a `memset` of it (1.7 KiB),
+/// then its stores and loads, per tile. `perf`: 10% of (2048, 64, 1024) f64;
+/// removing it took 3–17% off the six products of an LSTM's training step at
+/// (64, 32, 64, 256) f64, and 64³ f64 from 16.4 to 14.8 µs.)
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn store_tile<T: Scalar, const MR: usize, const NR: usize>(
@@ -208,6 +218,13 @@ fn store_tile<T: Scalar, const MR: usize, const NR: usize>(
     alpha: T,
     beta: T,
 ) {
+    if rows == MR && cols == NR {
+        for (i, ab_row) in ab.iter().enumerate() {
+            store_full_row(c, i0 + i, j0, ab_row, alpha, beta);
+        }
+        return;
+    }
+    let ab = *ab;
     for (i, ab_row) in ab.iter().enumerate().take(rows) {
         if cols == NR {
             store_full_row(c, i0 + i, j0, ab_row, alpha, beta);
