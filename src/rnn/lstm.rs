@@ -15,7 +15,8 @@
 
 use super::sequence::{
     add_bias, add_rows, carry_padded_rows, copy_rows, gate_pass_in_parts, gate_rows_per_part,
-    input_gradients, input_projection, is_pad, mask_at, split_steps, weight_hh_gradient,
+    input_gradients, input_projection, is_pad, mask_at, split_steps, weight_gradients,
+    weight_hh_gradient,
 };
 use super::{CellParams, State};
 use crate::linalg::simd::vectorized;
@@ -454,8 +455,8 @@ pub fn lstm_backward_ws<T: Scalar>(
         );
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    let dx = input_gradients(p, x, dz.view(), grads, ws, cache.input_grad);
-    weight_hh_gradient(dz.view(), cache.h.rows_range(0, steps * b), 0, grads);
+    let a_prev = cache.h.rows_range(0, steps * b);
+    let dx = weight_gradients(p, x, a_prev, dz.view(), grads, ws, cache.input_grad);
     ws.keep(dz);
     ws.keep_packed(w_hh);
     (dx, dh, dc)

@@ -258,6 +258,86 @@ pub(crate) fn input_gradients<T: Scalar>(
     dx
 }
 
+/// After the time loop of a cell whose input and recurrent weights meet the
+/// same ∂L/∂Z (RNN and LSTM): dW_hh += dZᵀ·A_prev, dW_ih += dZᵀ·X, db_hh and
+/// db_ih += Σ_rows dZ, and returns dX as `input_gradients` does. `x`: (N, I),
+/// `a_prev`: (N, H), `dz`: (N, G·H).
+///
+/// The course writes the two weights side by side, W_a = [W_aa | W_ax], to
+/// act on [a⟨t−1⟩, x⟨t⟩]; so here: one GEMM dZᵀ·[A_prev | X] gives
+/// [dW_hh | dW_ih]. Two GEMMs would each copy all of dZ (N·G·H values, 8 MiB
+/// of f32 at the benchmark's (64, 32, 64, 256) LSTM) into packed form; one
+/// copies it once, and the bias sums also read dZ once for both biases.
+/// With gradients starting from zero, as in training, each value has the same
+/// bits as from the two GEMMs (the GEMM adds its KC blocks into a zero C in
+/// the same order); accumulated onto nonzero gradients, it is one rounding
+/// later. One-hot X keeps the separate paths (its dW_ih is a gather).
+pub(crate) fn weight_gradients<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    a_prev: MatRef<T>,
+    dz: MatRef<T>,
+    grads: &mut CellParams<T>,
+    ws: &mut Workspace<T>,
+    want_dx: bool,
+) -> Matrix<T> {
+    let (n, hsz, isz) = (dz.rows(), a_prev.cols(), x.cols());
+    if one_hot_positions(x).is_some() || n == 0 {
+        let dx = input_gradients(p, x, dz, grads, ws, want_dx);
+        weight_hh_gradient(dz, a_prev, 0, grads);
+        return dx;
+    }
+    // [a⟨t−1⟩, x⟨t⟩] for every step: (N, H + I).
+    let mut ax = ws.take(n, hsz + isz);
+    for r in 0..n {
+        let row = ax.row_mut(r);
+        row[..hsz].copy_from_slice(a_prev.row(r));
+        row[hsz..].copy_from_slice(x.row(r));
+    }
+    // [dW_hh | dW_ih] = dZᵀ · [A_prev | X]: (G·H, H + I).
+    let mut dw = ws.take(dz.cols(), hsz + isz);
+    gemm(Op::T, Op::N, T::ONE, dz, ax.view(), T::ZERO, dw.view_mut());
+    for j in 0..dz.cols() {
+        let (d_hh, d_ih) = dw.row(j).split_at(hsz);
+        for (g, &d) in grads.weight_hh.row_mut(j).iter_mut().zip(d_hh) {
+            *g += d;
+        }
+        for (g, &d) in grads.weight_ih.row_mut(j).iter_mut().zip(d_ih) {
+            *g += d;
+        }
+    }
+    // db_hh = db_ih = Σ_rows dZ, summed once.
+    let mut db = ws.take(1, dz.cols());
+    db.as_mut_slice().fill(T::ZERO);
+    column_sums_into(dz, db.as_mut_slice());
+    for ((g_hh, g_ih), &d) in grads
+        .bias_hh
+        .iter_mut()
+        .zip(&mut grads.bias_ih)
+        .zip(db.as_slice())
+    {
+        *g_hh += d;
+        *g_ih += d;
+    }
+    ws.keep(ax);
+    ws.keep(dw);
+    ws.keep(db);
+    let mut dx = Matrix::zeros(0, isz);
+    if want_dx {
+        dx = ws.take(n, isz);
+        gemm(
+            Op::N,
+            Op::N,
+            T::ONE,
+            dz,
+            p.weight_ih.view(),
+            T::ZERO,
+            dx.view_mut(),
+        );
+    }
+    dx
+}
+
 /// After the time loop: rows `row0 ..` of dW_hh += dZᵀ · A_prev and of db_hh
 /// += Σ_rows dZ. `dz`: (N, k·H) for k gate blocks, `a_prev`: (N, H), the
 /// recurrent inputs of those gate blocks at every step.
@@ -621,5 +701,80 @@ mod tests {
     #[test]
     fn one_hot_paths_match_the_gemm_f64() {
         one_hot_paths_match_the_gemm::<f64>();
+    }
+
+    /// `weight_gradients` (one GEMM on [A_prev | X], one pass of bias sums)
+    /// against `input_gradients` and `weight_hh_gradient` (two GEMMs, two
+    /// passes): the same bits from zero gradients, over several KC blocks of
+    /// rows and with dX; from nonzero gradients, the same values to a few
+    /// roundings.
+    fn fused_weight_gradients_match_the_two_gemms<T: Scalar>(tol: f64) {
+        let mut rng = Rng::new(8);
+        let (n, input, hidden) = (2 * gemm::kc::<T>() + 41, 7, 5);
+        let p = CellParams::<T>::new(CellKind::Lstm, input, hidden, &mut rng);
+        let x = Matrix::<T>::random_uniform(n, input, -1.0, 1.0, &mut rng);
+        let a_prev = Matrix::<T>::random_uniform(n, hidden, -1.0, 1.0, &mut rng);
+        let dz = Matrix::<T>::random_uniform(n, 4 * hidden, -1.0, 1.0, &mut rng);
+        let tensors = |g: &CellParams<T>, dx: &Matrix<T>| {
+            [
+                g.weight_ih.as_slice(),
+                g.weight_hh.as_slice(),
+                &g.bias_ih,
+                &g.bias_hh,
+                dx.as_slice(),
+            ]
+            .map(|t| t.iter().map(|v| v.to_f64()).collect::<Vec<f64>>())
+        };
+        for start in ["zero", "nonzero"] {
+            let mut start_grads = p.zeros_like();
+            if start == "nonzero" {
+                for w in [&mut start_grads.weight_ih, &mut start_grads.weight_hh] {
+                    for v in w.as_mut_slice() {
+                        *v = T::from_f64(rng.normal());
+                    }
+                }
+                for b in [&mut start_grads.bias_ih, &mut start_grads.bias_hh] {
+                    for v in b.iter_mut() {
+                        *v = T::from_f64(rng.normal());
+                    }
+                }
+            }
+            let mut fused = start_grads.clone();
+            let mut ws = Workspace::new();
+            let dx = weight_gradients(
+                &p,
+                x.view(),
+                a_prev.view(),
+                dz.view(),
+                &mut fused,
+                &mut ws,
+                true,
+            );
+            let mut two = start_grads.clone();
+            let dx_two = input_gradients(&p, x.view(), dz.view(), &mut two, &mut ws, true);
+            weight_hh_gradient(dz.view(), a_prev.view(), 0, &mut two);
+            let (got, want) = (tensors(&fused, &dx), tensors(&two, &dx_two));
+            for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(g.len(), w.len());
+                for (a, b) in g.iter().zip(w) {
+                    if start == "zero" {
+                        assert_eq!(a.to_bits(), b.to_bits(), "tensor {k}: {a} vs {b}");
+                    } else {
+                        let err = (a - b).abs() / b.abs().max(1.0);
+                        assert!(err <= tol, "tensor {k}, {start}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_weight_gradients_match_the_two_gemms_f32() {
+        fused_weight_gradients_match_the_two_gemms::<f32>(1e-5);
+    }
+
+    #[test]
+    fn fused_weight_gradients_match_the_two_gemms_f64() {
+        fused_weight_gradients_match_the_two_gemms::<f64>(1e-13);
     }
 }
