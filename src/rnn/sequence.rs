@@ -242,10 +242,21 @@ pub(crate) fn input_gradients<T: Scalar>(
         ),
     }
     column_sums_into(dz, &mut grads.bias_ih);
+    input_dx(p, dz, ws, want_dx)
+}
+
+/// dX = dZ · W_ih, or an empty (0, I) matrix when `want_dx` is false.
+fn input_dx<T: Scalar>(
+    p: &CellParams<T>,
+    dz: MatRef<T>,
+    ws: &mut Workspace<T>,
+    want_dx: bool,
+) -> Matrix<T> {
+    let isz = p.weight_ih.cols();
     if !want_dx {
-        return Matrix::zeros(0, x.cols());
+        return Matrix::zeros(0, isz);
     }
-    let mut dx = ws.take(x.rows(), x.cols());
+    let mut dx = ws.take(dz.rows(), isz);
     gemm(
         Op::N,
         Op::N,
@@ -322,20 +333,7 @@ pub(crate) fn weight_gradients<T: Scalar>(
     ws.keep(ax);
     ws.keep(dw);
     ws.keep(db);
-    let mut dx = Matrix::zeros(0, isz);
-    if want_dx {
-        dx = ws.take(n, isz);
-        gemm(
-            Op::N,
-            Op::N,
-            T::ONE,
-            dz,
-            p.weight_ih.view(),
-            T::ZERO,
-            dx.view_mut(),
-        );
-    }
-    dx
+    input_dx(p, dz, ws, want_dx)
 }
 
 /// After the time loop: rows `row0 ..` of dW_hh += dZᵀ · A_prev and of db_hh
