@@ -32,6 +32,10 @@ pub struct Tiles {
     pub mc: usize,
     /// Columns of a packed B block (a multiple of NR): KC·NC stays in L3.
     pub nc: usize,
+    /// B slivers packed per pass when a small A block meets a plain B (see
+    /// `driver`): few enough that they are still in L1 or L2 when the kernel
+    /// reads them, enough that each pass reads a long run of each row of B.
+    pub pass: usize,
 }
 
 /// Where a task reads op(B) from.
@@ -357,7 +361,7 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
                     // run the kernel on them at once, while they are still in
                     // L1 or L2, rather than packing the whole KC × NC block
                     // first and reading it back from L2 or L3.
-                    let per = NR * SLIVERS_PER_PASS;
+                    let per = NR * t.pass;
                     for jr in (jc..jc + nc).step_by(per) {
                         let cols = per.min(jc + nc - jr);
                         pack_b::<T, NR>(op_b, &b, pc, kc, jr, cols, bbuf);
@@ -541,12 +545,6 @@ fn a_block_times_b_block<
 /// The size up to which a packed A block is walked B sliver by B sliver (see
 /// `a_block_times_b_block`): 128 rows of f32 at KC = 256.
 const SMALL_A_BLOCK_BYTES: usize = 128 * 1024;
-
-/// B slivers packed per pass when a small A block meets a plain B (see
-/// `driver`): few enough that they are still in L1 or L2 when the kernel
-/// reads them, enough that each pass reads a useful run of each row of B.
-/// Of 1, 2, 4, 8 and 16, four was the fastest over the recurrent shapes.
-const SLIVERS_PER_PASS: usize = 4;
 
 /// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
 /// vector–matrix product over columns `j0 .. j1`. Padding that one row to
@@ -841,12 +839,30 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
 // - f64 1024³, NC = 480: 43–45 GFLOP/s; NC = 240: 48–51 (288 and 336 close
 //   behind). 512³: 42–45 against 48–52. The recurrent shapes were unchanged.
 // NC changes no bits: each element is summed over p in the same order.
+//
+// `pass`, the B slivers packed per pass when a small A block meets a plain B
+// (see `driver`), holds a run of each row of B about 1 KiB long:
+// - AVX-512 (the Xeon above): of 1, 2, 4, 8 and 16 slivers, 4 was the
+//   fastest over the recurrent shapes (768 bytes of each row).
+// - AVX2 (a 2-core AMD EPYC, Zen 3, 512 KiB L2 per core, about 8.6 GB/s of
+//   memory reads from one core): with 4 slivers (256 bytes of a row) `perf
+//   annotate` put 40% of (32, 1024, 4096) f32 on the loads of B in
+//   `pack_b`: each pass read 4 lines of each of 256 rows 4 KiB or more
+//   apart, which the prefetchers do not follow. A software prefetch of the
+//   next pass's lines did not help. 16 slivers (1 KiB of a row), `bench
+//   gemm`, alternated 3–5 times, GFLOP/s (the machine's own noise is about
+//   ±15%): f32 (32, 1024, 4096) 29 → 38–44, (32, 512, 2048) 30–40 → 41–49;
+//   f64 (32, 512, 2048) 12–16 → 17–23, (32, 1024, 4096) 13–17 → 16–21;
+//   (64, 256, 1024) unchanged in both (8 and 16 alike there; 32 slivers
+//   was slower on f32 (32, 1024, 4096)).
+// `pass` changes no bits either.
 const F32_AVX512: Tiles = Tiles {
     mr: 9,
     nr: 48,
     kc: 256,
     mc: 960,
     nc: 528,
+    pass: 4,
 };
 const F32_AVX2: Tiles = Tiles {
     mr: 6,
@@ -854,6 +870,7 @@ const F32_AVX2: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 512,
+    pass: 16,
 };
 const F32_PORTABLE: Tiles = Tiles {
     mr: 6,
@@ -861,6 +878,7 @@ const F32_PORTABLE: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 512,
+    pass: 4,
 };
 const F64_AVX512: Tiles = Tiles {
     mr: 9,
@@ -868,6 +886,7 @@ const F64_AVX512: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 240,
+    pass: 4,
 };
 const F64_AVX2: Tiles = Tiles {
     mr: 6,
@@ -875,6 +894,7 @@ const F64_AVX2: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 256,
+    pass: 16,
 };
 const F64_PORTABLE: Tiles = Tiles {
     mr: 6,
@@ -882,6 +902,7 @@ const F64_PORTABLE: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 256,
+    pass: 4,
 };
 
 #[cfg(target_arch = "x86_64")]
