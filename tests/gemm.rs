@@ -360,3 +360,66 @@ fn elementwise_mismatch_names_both_shapes() {
 fn from_vec_checks_the_length() {
     let _ = Matrix::from_vec(2, 3, vec![0.0f32; 5]);
 }
+
+/// Each element of C is the same sum in the same order wherever its row
+/// falls: in a full MR-row tile, in a shorter copy of the micro-kernel for a
+/// block's last rows (5 or 2 rows tall), or on the one-row path. So the rows
+/// of a product are bit-identical to the same rows of a taller product.
+fn rows_keep_their_bits_in_any_tile<T: Scalar>() {
+    let mut rng = Rng::new(8);
+    let (m, k, n) = (40, 300, 100);
+    for kernel in Kernel::supported_paths() {
+        for (op_a, op_b) in OPS {
+            let (ar, ac) = stored(op_a, m, k);
+            let (br, bc) = stored(op_b, k, n);
+            let a = Matrix::<T>::random_uniform(ar, ac, -1.0, 1.0, &mut rng);
+            let b = Matrix::<T>::random_uniform(br, bc, -1.0, 1.0, &mut rng);
+            let c0 = Matrix::<T>::random_uniform(m, n, -1.0, 1.0, &mut rng);
+            let (alpha, beta) = (T::from_f64(0.5), T::from_f64(-2.0));
+            let mut full = c0.clone();
+            gemm_with(
+                kernel,
+                1,
+                op_a,
+                op_b,
+                alpha,
+                a.view(),
+                b.view(),
+                beta,
+                full.view_mut(),
+            );
+            // Rows r0 .. r1 of op(A) alone: every remainder 1 ..= 40 at the
+            // end of the block, and every offset of a row within a tile.
+            for (r0, r1) in (1..=m).map(|r1| (0, r1)).chain((1..m).map(|r0| (r0, m))) {
+                let sub_a = match op_a {
+                    Op::N => Matrix::from_fn(r1 - r0, k, |i, p| a.get(r0 + i, p)),
+                    Op::T => Matrix::from_fn(k, r1 - r0, |p, i| a.get(p, r0 + i)),
+                };
+                let mut sub = Matrix::from_fn(r1 - r0, n, |i, j| c0.get(r0 + i, j));
+                gemm_with(
+                    kernel,
+                    1,
+                    op_a,
+                    op_b,
+                    alpha,
+                    sub_a.view(),
+                    b.view(),
+                    beta,
+                    sub.view_mut(),
+                );
+                assert!(
+                    sub.as_slice() == &full.as_slice()[r0 * n..r1 * n],
+                    "{} {}: rows {r0}..{r1} of ({m}, {k}, {n}) {op_a:?}{op_b:?} differ from the whole product",
+                    kernel.name(),
+                    T::DTYPE
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rows_are_bit_identical_whatever_tile_they_fall_in() {
+    rows_keep_their_bits_in_any_tile::<f32>();
+    rows_keep_their_bits_in_any_tile::<f64>();
+}
