@@ -22,6 +22,21 @@ fn stored(op: Op, r: usize, c: usize) -> (usize, usize) {
     }
 }
 
+/// Random op(A) (m, k) and op(B) (k, n), in their stored shapes, and a C
+/// (m, n) to start from, all uniform in [−1, 1].
+fn operands<T: Scalar>(
+    rng: &mut Rng,
+    (op_a, op_b): (Op, Op),
+    (m, k, n): (usize, usize, usize),
+) -> (Matrix<T>, Matrix<T>, Matrix<T>) {
+    let (ar, ac) = stored(op_a, m, k);
+    let (br, bc) = stored(op_b, k, n);
+    let a = Matrix::random_uniform(ar, ac, -1.0, 1.0, rng);
+    let b = Matrix::random_uniform(br, bc, -1.0, 1.0, rng);
+    let c0 = Matrix::random_uniform(m, n, -1.0, 1.0, rng);
+    (a, b, c0)
+}
+
 /// Largest error of `c` against `reference`, relative to the size of the terms
 /// that made each element: |α|·Σ_p |op(A)_ip|·|op(B)_pj| + |β|·|C0_ij|.
 #[allow(clippy::too_many_arguments)]
@@ -95,11 +110,7 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
     for kernel in Kernel::supported_paths() {
         for &(m, k, n) in &shapes {
             for (op_a, op_b) in OPS {
-                let (ar, ac) = stored(op_a, m, k);
-                let (br, bc) = stored(op_b, k, n);
-                let a = Matrix::<T>::random_uniform(ar, ac, -1.0, 1.0, &mut rng);
-                let b = Matrix::<T>::random_uniform(br, bc, -1.0, 1.0, &mut rng);
-                let c0 = Matrix::<T>::random_uniform(m, n, -1.0, 1.0, &mut rng);
+                let (a, b, c0) = operands::<T>(&mut rng, (op_a, op_b), (m, k, n));
                 let alpha = T::from_f64(-0.7);
                 let beta = T::from_f64(1.3);
                 let mut reference = c0.clone();
@@ -256,11 +267,7 @@ fn prepacked_equals_plain<T: Scalar>() {
         ] {
             for op_b in [Op::N, Op::T] {
                 for op_a in [Op::N, Op::T] {
-                    let (ar, ac) = stored(op_a, m, k);
-                    let (br, bc) = stored(op_b, k, n);
-                    let a = Matrix::<T>::random_uniform(ar, ac, -1.0, 1.0, &mut rng);
-                    let b = Matrix::<T>::random_uniform(br, bc, -1.0, 1.0, &mut rng);
-                    let c0 = Matrix::<T>::random_uniform(m, n, -1.0, 1.0, &mut rng);
+                    let (a, b, c0) = operands::<T>(&mut rng, (op_a, op_b), (m, k, n));
                     let packed = PackedB::new_with(kernel, op_b, b.view());
                     for threads in [1, 2] {
                         let mut plain = c0.clone();
@@ -370,11 +377,7 @@ fn rows_keep_their_bits_in_any_tile<T: Scalar>() {
     let (m, k, n) = (40, 300, 100);
     for kernel in Kernel::supported_paths() {
         for (op_a, op_b) in OPS {
-            let (ar, ac) = stored(op_a, m, k);
-            let (br, bc) = stored(op_b, k, n);
-            let a = Matrix::<T>::random_uniform(ar, ac, -1.0, 1.0, &mut rng);
-            let b = Matrix::<T>::random_uniform(br, bc, -1.0, 1.0, &mut rng);
-            let c0 = Matrix::<T>::random_uniform(m, n, -1.0, 1.0, &mut rng);
+            let (a, b, c0) = operands::<T>(&mut rng, (op_a, op_b), (m, k, n));
             let (alpha, beta) = (T::from_f64(0.5), T::from_f64(-2.0));
             let mut full = c0.clone();
             gemm_with(
