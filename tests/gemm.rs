@@ -256,6 +256,12 @@ fn prepacked_equals_plain<T: Scalar>() {
     let mut rng = Rng::new(5);
     for kernel in Kernel::supported_paths() {
         for &(m, k, n) in &[
+            // m = 1 meets 1, 2, 5, 6, 7, 8, 9 … slivers: every way the batch-1
+            // path splits them into fours, threes and a remainder.
+            (1, 20, 10),
+            (1, 50, 20),
+            (1, 30, 70),
+            (1, 33, 90),
             (1, 64, 128),
             (1, 70, 100),
             (1, 40, 112),

@@ -556,14 +556,18 @@ const SMALL_A_BLOCK_BYTES: usize = 128 * 1024;
 
 /// One row of op(A) times a pre-packed B (an RNN step with batch 1): a
 /// vector–matrix product over columns `j0 .. j1`. Padding that one row to
-/// MR rows would multiply the work by MR. Instead the row meets three packed
-/// B slivers at once (`row_times_three_slivers`): one step of p is then 3·NR
-/// independent multiply-adds. Sliver by sliver, a step had only NR of them,
-/// each waiting on the one before (a multiply-add takes 4 cycles), and the
-/// product of an RNN step at H = 100 ran at 1.1 µs, latency-bound. The last
-/// one or two slivers go through the micro-kernel as a tile of two rows (the
-/// row and a row of zeros: with a single row LLVM splits the tile into odd
-/// vector widths). Every value is the sum the micro-kernel forms (first
+/// MR rows would multiply the work by MR. Instead the row meets three or four
+/// packed B slivers at once (`row_times_three_slivers`,
+/// `row_times_four_slivers`): one step of p is then 3·NR or 4·NR independent
+/// multiply-adds. Sliver by sliver, a step had only NR of them, each waiting
+/// on the one before (a multiply-add takes 4 cycles), and the product of an
+/// RNN step at H = 100 ran at 1.1 µs, latency-bound. With AVX2 (NR = two
+/// vectors) three slivers are six sums in flight, still short of the eight
+/// that two multiply-adds per cycle of 4-cycle latency need; four are eight
+/// (`bench gemm --m 1 --k 100 --n 100 --prepacked`: 20 → 28 GFLOP/s on an
+/// AMD EPYC). Any one or two slivers left go through the micro-kernel as a
+/// tile of two rows (the row and a row of zeros: with a single row LLVM
+/// splits the tile into odd vector widths). Every value is the sum the micro-kernel forms (first
 /// product, then one multiply-add per step in order of p, per KC block), so
 /// the bits are those of the tile path.
 #[inline(always)]
@@ -578,12 +582,19 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         abuf.resize(2 * k, T::ZERO);
     }
     // A two-row sliver [op(A)[i, p], 0] for every p.
-    for p in 0..k {
-        abuf[2 * p] = match task.op_a {
-            Op::N => task.a.at(i, p),
-            Op::T => task.a.at(p, i),
-        };
-        abuf[2 * p + 1] = T::ZERO;
+    match task.op_a {
+        Op::N => {
+            for (pair, &v) in abuf.chunks_exact_mut(2).zip(task.a.row(i)) {
+                pair[0] = v;
+                pair[1] = T::ZERO;
+            }
+        }
+        Op::T => {
+            for (p, pair) in abuf.chunks_exact_mut(2).take(k).enumerate() {
+                pair[0] = task.a.at(p, i);
+                pair[1] = T::ZERO;
+            }
+        }
     }
     let (s_first, s_end) = (j0 / NR, j1.div_ceil(NR));
     let mut pc = 0;
@@ -593,8 +604,39 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         let a_sliver = &abuf[2 * pc..2 * (pc + kc)];
         let beta = if pc == 0 { task.beta } else { T::ONE };
         let sliver = |s: usize| &slivers[s * NR * kc..(s + 1) * NR * kc];
+        // Where a sliver is two vectors wide (every path but AVX-512), four
+        // slivers at once keep eight sums in flight, enough to hide the
+        // multiply-add latency; three keep six. The count of slivers is
+        // split into fours and threes (7 = 4 + 3, 13 = 4 + 3 + 3 + 3), and
+        // one or two left over (only when there are 1, 2 or 5) take the tile.
+        let count = s_end - s_first;
+        let (fours, threes) = if NR > 16 {
+            (0, count / 3)
+        } else {
+            let threes = match count % 4 {
+                0 => 0,
+                3 => 1,
+                2 if count >= 6 => 2,
+                1 if count >= 9 => 3,
+                _ => 0,
+            };
+            ((count - 3 * threes) / 4, threes)
+        };
         let mut s = s_first;
-        while s + 3 <= s_end {
+        for _ in 0..fours {
+            let four = [sliver(s), sliver(s + 1), sliver(s + 2), sliver(s + 3)];
+            let sums = row_times_four_slivers::<T, NR, FMA>(a_sliver, four);
+            for (q, sum) in sums.iter().enumerate() {
+                let j = (s + q) * NR;
+                if j + NR <= j1 {
+                    store_full_row(task.c, i, j, sum, task.alpha, beta);
+                } else {
+                    store_row(task.c, i, j, &sum[..j1 - j], task.alpha, beta);
+                }
+            }
+            s += 4;
+        }
+        for _ in 0..threes {
             let three = [sliver(s), sliver(s + 1), sliver(s + 2)];
             // The third sliver may be the narrow last one (n = 100 with NR =
             // 48 leaves 4 columns): only as many of its columns as needed are
@@ -702,6 +744,46 @@ fn row_times_three_slivers<T: Scalar, const NR: usize, const W: usize, const FMA
         }
     }
     (s0, s1, s2)
+}
+
+/// Row 0 of a two-row A sliver times four full-width packed B slivers: four
+/// rows of NR sums, formed as `row_times_three_slivers` forms them.
+#[inline(always)]
+fn row_times_four_slivers<T: Scalar, const NR: usize, const FMA: bool>(
+    a: &[T],
+    [b0, b1, b2, b3]: [&[T]; 4],
+) -> [[T; NR]; 4] {
+    let mut steps = a
+        .chunks_exact(2)
+        .zip(b0.chunks_exact(NR).zip(b1.chunks_exact(NR)))
+        .zip(b2.chunks_exact(NR).zip(b3.chunks_exact(NR)));
+    let (mut s0, mut s1, mut s2, mut s3) =
+        ([T::ZERO; NR], [T::ZERO; NR], [T::ZERO; NR], [T::ZERO; NR]);
+    if let Some(((a0, (x0, x1)), (x2, x3))) = steps.next() {
+        for j in 0..NR {
+            s0[j] = a0[0] * x0[j];
+            s1[j] = a0[0] * x1[j];
+            s2[j] = a0[0] * x2[j];
+            s3[j] = a0[0] * x3[j];
+        }
+    }
+    for ((ap, (x0, x1)), (x2, x3)) in steps {
+        let ap = ap[0];
+        for j in 0..NR {
+            if FMA {
+                s0[j] = ap.mul_add(x0[j], s0[j]);
+                s1[j] = ap.mul_add(x1[j], s1[j]);
+                s2[j] = ap.mul_add(x2[j], s2[j]);
+                s3[j] = ap.mul_add(x3[j], s3[j]);
+            } else {
+                s0[j] += ap * x0[j];
+                s1[j] += ap * x1[j];
+                s2[j] += ap * x2[j];
+                s3[j] += ap * x3[j];
+            }
+        }
+    }
+    [s0, s1, s2, s3]
 }
 
 /// One row of op(A) times a plain B (op(B) = B, stored (k, n)): a
