@@ -87,6 +87,12 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
         (521, 1, 3),
         (13, 257, 1),
         (97, 300, 130),
+        // m ≡ 2 (mod 6): with MR = 6 (AVX2, portable) a block ends in a
+        // sliver of 2 rows, which a 2-row copy of the kernel takes (a batch
+        // of 32 is 5 · 6 + 2).
+        (32, 300, 130),
+        (8, 40, 17),
+        (20, 257, 33),
         // Wider than NC (528 / 240 for the AVX-512 paths, 512 / 256 for the
         // others): a last column block under a tenth of NC joins the block
         // before it. It does at n = 1100 for f32 AVX-512 (528 + 572), at 970
