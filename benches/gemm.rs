@@ -5,6 +5,7 @@
 //!
 //!     cargo bench --bench gemm
 //!     cargo bench --bench gemm -- recurrent/f32      (a subset)
+//!     cargo bench --bench gemm -- pool                (the pool's hand-off)
 //!
 //! The thread count is `SEQMODELS_THREADS` (default: all cores).
 
@@ -97,9 +98,38 @@ fn bench_type<T: Scalar>(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of one parallel job on 2 threads: what any split product pays on
+/// top of its work (the caller posts the job, a worker takes one of the two
+/// tasks, the caller waits for it to leave). Once with empty tasks, and once
+/// with tasks of about a microsecond each, like the halves of a batch-1 step
+/// product; compare the latter with `one_task_alone`.
+fn bench_pool(c: &mut Criterion) {
+    let work = |i: usize| {
+        let mut x = i as u64 + 1;
+        for _ in 0..1000 {
+            x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        black_box(x);
+    };
+    let mut group = c.benchmark_group("pool");
+    group.bench_function("empty_job/2_threads", |bch| {
+        bch.iter(|| {
+            pool::parallel_for(2, 2, &|i| {
+                black_box(i);
+            })
+        })
+    });
+    group.bench_function("one_task_alone", |bch| bch.iter(|| work(0)));
+    group.bench_function("two_tasks/2_threads", |bch| {
+        bch.iter(|| pool::parallel_for(2, 2, &work))
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     bench_type::<f32>(c);
     bench_type::<f64>(c);
+    bench_pool(c);
 }
 
 criterion_group!(gemm_benches, benches);

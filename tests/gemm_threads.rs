@@ -30,7 +30,10 @@ fn threads_bit_exact<T: Scalar>() {
     let mut rng = Rng::new(8);
     // Large enough to be split (≥ 2^18 multiply-adds), with ragged edges, and
     // shapes that split by columns (m ≤ n) and by rows (m > n, including
-    // (700, 130, 500), where C is also wide enough for a column split).
+    // (700, 130, 500), where C is also wide enough for a column split). The
+    // batch-1 shapes below 2^18 are split only with a pre-packed B (≥ 2^15):
+    // the step products of an LSTM with H = 128 forward and backward, and
+    // nine slivers, which three threads take three each.
     for &(m, k, n) in &[
         (97, 300, 521),
         (32, 512, 2048),
@@ -38,6 +41,9 @@ fn threads_bit_exact<T: Scalar>() {
         (1000, 300, 20),
         (200, 1100, 3),
         (700, 130, 500),
+        (1, 128, 512),
+        (1, 512, 128),
+        (1, 300, 130),
     ] {
         for (op_a, op_b) in OPS {
             let (ar, ac) = stored(op_a, m, k);

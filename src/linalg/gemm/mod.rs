@@ -15,7 +15,8 @@
 //! Threads: output columns (in whole NR slivers) are split over the pool, or
 //! rows (in whole MR slivers) when C has too few columns. Either way each
 //! element is summed in the same order, so any thread count gives the same bits.
-//! Products below about 2¹⁸ multiply-adds stay on one thread.
+//! Products below about 2¹⁸ multiply-adds (2¹⁵ with a pre-packed B) stay on
+//! one thread.
 
 mod dispatch;
 mod kernel;
@@ -39,6 +40,14 @@ pub enum Op {
 
 /// Below this many multiply-adds a product runs on one thread.
 pub const PARALLEL_MIN_MACS: usize = 1 << 18;
+
+/// The same threshold for a product with a pre-packed B. Such a product packs
+/// nothing, so splitting it costs only the pool's hand-off (about 0.4 µs on
+/// two cores): at B = 1 the step product of a GRU or LSTM with H = 128
+/// (49 152 and 65 536 multiply-adds, about 3–4 µs on one core, each core then
+/// reading its half of W_hh from its own L2) is worth splitting, and a vanilla
+/// RNN's (16 384) is not.
+pub const PARALLEL_MIN_MACS_PACKED: usize = 1 << 15;
 
 fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
     match op {
@@ -333,7 +342,12 @@ fn run<T: Scalar>(
     };
     let col_slivers = n.div_ceil(t.nr);
     let row_slivers = m.div_ceil(t.mr);
-    let threads = if m * n * k < PARALLEL_MIN_MACS {
+    let min_macs = if matches!(b, BSource::Packed(_)) {
+        PARALLEL_MIN_MACS_PACKED
+    } else {
+        PARALLEL_MIN_MACS
+    };
+    let threads = if m * n * k < min_macs {
         1
     } else {
         threads.max(1)
