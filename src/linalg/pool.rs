@@ -6,11 +6,11 @@
 //!
 //! Between the jobs of a time loop nobody sleeps: a worker watches for the
 //! next job and the caller watches the workers finish (see `SPIN`), and the
-//! condition variables are signalled only when someone does sleep on them. A
-//! job then costs the caller about 0.4 µs on a 2-core AMD EPYC (signalling
-//! every time, and waiting under the lock for the last worker to leave, cost
-//! about 0.9 µs), which is what lets GEMM split even the 3–4 µs step product
-//! of a batch-1 LSTM.
+//! condition variables are signalled only when someone does sleep on them.
+//! (Before, a caller whose own task ended first often slept until the last
+//! worker's exit signal.) An empty job costs about 0.43 µs on a 2-core AMD
+//! EPYC (`cargo bench --bench gemm -- pool`), which is what lets GEMM split
+//! even the 3–4 µs step product of a batch-1 LSTM.
 //!
 //! How work is shared: `parallel_for(threads, n_tasks, f)` runs `f(0) … f(n_tasks−1)`
 //! on the calling thread plus up to `threads − 1` workers. Tasks are handed out
