@@ -33,7 +33,7 @@ fn threads_bit_exact<T: Scalar>() {
     // (700, 130, 500), where C is also wide enough for a column split). The
     // batch-1 shapes below 2^18 are split only with a pre-packed B (≥ 2^15):
     // the step products of an LSTM with H = 128 forward and backward, and
-    // nine slivers, which three threads take three each.
+    // n = 130 (nine slivers on AVX2, which three threads take three each).
     for &(m, k, n) in &[
         (97, 300, 521),
         (32, 512, 2048),

@@ -61,9 +61,6 @@ struct Shared {
     /// worker that has just finished a job watches it for a while before it
     /// sleeps (see `SPIN`).
     posted: AtomicU64,
-    /// Tasks of the current job that have finished; the caller watches it
-    /// before it sleeps on `done`.
-    finished: AtomicUsize,
     /// Workers currently inside the current job (changed under the lock,
     /// readable without it): the caller watches it fall to zero.
     active: AtomicUsize,
@@ -178,7 +175,6 @@ fn pool() -> &'static Pool {
             next_task: AtomicUsize::new(0),
             n_tasks: AtomicUsize::new(0),
             posted: AtomicU64::new(0),
-            finished: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
         }),
         busy: Mutex::new(0),
@@ -194,7 +190,6 @@ fn drain(shared: &Shared, f: &(dyn Fn(usize) + Sync + '_), on_worker: bool) {
             break;
         }
         f(i);
-        shared.finished.fetch_add(1, Ordering::AcqRel);
         if on_worker {
             WORKER_TASKS.fetch_add(1, Ordering::Relaxed);
         }
@@ -278,7 +273,6 @@ pub fn parallel_for<'f>(threads: usize, n_tasks: usize, f: &'f (dyn Fn(usize) + 
         unsafe { std::mem::transmute::<&'f (dyn Fn(usize) + Sync + 'f), &'static TaskFn>(f) };
     shared.n_tasks.store(n_tasks, Ordering::Release);
     shared.next_task.store(0, Ordering::Release);
-    shared.finished.store(0, Ordering::Release);
     let sleepers = {
         let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
         st.epoch += 1;
@@ -294,16 +288,18 @@ pub fn parallel_for<'f>(threads: usize, n_tasks: usize, f: &'f (dyn Fn(usize) + 
         shared.wake.notify_all();
     }
     let mine = catch_unwind(AssertUnwindSafe(|| drain(shared, f, false)));
-    // Watch for the workers' last tasks before sleeping on `done`. (A task
-    // that panicked never counts as finished; the wait below covers it.)
-    spin_until(|| shared.finished.load(Ordering::Acquire) >= n_tasks);
     {
-        // Close the job: from here no worker can join it.
+        // Every task is now taken (unless this thread's task panicked; the
+        // panic is raised again below), by this thread or by a worker that joined
+        // (and counted itself in `active`) under the lock. Close the job, so
+        // no worker can join it from here; the job is done when the workers
+        // that did join have left.
         let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
         st.job = None;
         st.seats = 0;
     }
-    // Watch the workers leave, then make sure under the lock.
+    // Watch the workers leave before sleeping on `done`, then make sure
+    // under the lock.
     spin_until(|| shared.active.load(Ordering::Acquire) == 0);
     let worker_panicked = {
         let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
