@@ -174,6 +174,7 @@ fn every_supported_path_is_tested() {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         assert!(paths.contains(&Kernel::Avx512));
+        assert!(paths.contains(&Kernel::Avx512Wide));
     }
 }
 

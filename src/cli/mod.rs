@@ -47,7 +47,7 @@ commands:
 
 environment:
   SEQMODELS_THREADS=N                    worker threads (default: all cores)
-  SEQMODELS_KERNEL=portable|avx2|avx512  force a GEMM kernel path";
+  SEQMODELS_KERNEL=portable|avx2|avx512|avx512-wide  force a GEMM kernel path";
 
 /// Runs the command line and returns the process exit code.
 pub fn main(argv: Vec<String>) -> i32 {

@@ -16,7 +16,7 @@ pub fn vectorized<F: FnOnce()>(f: F) {
         // SAFETY: `Kernel::Avx512` is only ever active after
         // `Kernel::supported` has confirmed avx512f, avx2 and fma.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { run_avx512(f) },
+        Kernel::Avx512 | Kernel::Avx512Wide => unsafe { run_avx512(f) },
         // SAFETY: `Kernel::Avx2` is only active after avx2 and fma are detected.
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 => unsafe { run_avx2(f) },

@@ -1,5 +1,6 @@
 //! Which micro-kernel path runs: chosen once per process from the CPU's
-//! features, or forced with `SEQMODELS_KERNEL=portable|avx2|avx512`.
+//! features (and, between the two AVX-512 tiles, its vendor), or forced with
+//! `SEQMODELS_KERNEL=portable|avx2|avx512|avx512-wide`.
 
 use std::sync::OnceLock;
 
@@ -12,12 +13,21 @@ pub enum Kernel {
     /// Compiled with AVX2 and FMA enabled (256-bit vectors, fused multiply-add).
     Avx2,
     /// Compiled with AVX-512F enabled (512-bit vectors, fused multiply-add).
+    /// f32 tiles of 9 × 48: the faster on an Intel Xeon.
     Avx512,
+    /// As `Avx512`, with f32 tiles of 6 × 64 (f64 is the same): the faster
+    /// on an AMD EPYC Zen 5, and the default on AMD CPUs (see `best`).
+    Avx512Wide,
 }
 
 impl Kernel {
-    /// Every path, in order of preference (worst first).
-    pub const ALL: [Kernel; 3] = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+    /// Every path.
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Portable,
+        Kernel::Avx2,
+        Kernel::Avx512,
+        Kernel::Avx512Wide,
+    ];
 
     /// The name used by `SEQMODELS_KERNEL` and in benchmark output.
     pub fn name(self) -> &'static str {
@@ -25,6 +35,7 @@ impl Kernel {
             Kernel::Portable => "portable",
             Kernel::Avx2 => "avx2",
             Kernel::Avx512 => "avx512",
+            Kernel::Avx512Wide => "avx512-wide",
         }
     }
 
@@ -34,8 +45,9 @@ impl Kernel {
             "portable" => Ok(Kernel::Portable),
             "avx2" => Ok(Kernel::Avx2),
             "avx512" => Ok(Kernel::Avx512),
+            "avx512-wide" => Ok(Kernel::Avx512Wide),
             other => Err(format!(
-                "SEQMODELS_KERNEL={other:?}: expected portable, avx2 or avx512"
+                "SEQMODELS_KERNEL={other:?}: expected portable, avx2, avx512 or avx512-wide"
             )),
         }
     }
@@ -47,7 +59,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => {
+            Kernel::Avx512 | Kernel::Avx512Wide => {
                 is_x86_feature_detected!("avx512f")
                     && is_x86_feature_detected!("avx2")
                     && is_x86_feature_detected!("fma")
@@ -62,11 +74,26 @@ impl Kernel {
         Kernel::ALL.into_iter().filter(|k| k.supported()).collect()
     }
 
-    /// The fastest path this CPU supports.
+    /// The fastest path this CPU supports: AVX-512 if it has it (the wide
+    /// tile on AMD CPUs), else AVX2, else the portable path.
+    ///
+    /// The two AVX-512 tiles were each measured on one machine, side by side
+    /// with `bench gemm` and `bench rnn`: 9 × 48 was the faster on an Intel
+    /// Xeon (7th session), 6 × 64 on an AMD EPYC Zen 5 (15th session; see
+    /// the tile notes in `kernel.rs`). Which is faster depends on the core,
+    /// not on a feature flag, so the vendor decides.
     pub fn best() -> Kernel {
-        *Kernel::supported_paths()
-            .last()
-            .unwrap_or(&Kernel::Portable)
+        if Kernel::Avx512.supported() {
+            if cpu_is_amd() {
+                Kernel::Avx512Wide
+            } else {
+                Kernel::Avx512
+            }
+        } else if Kernel::Avx2.supported() {
+            Kernel::Avx2
+        } else {
+            Kernel::Portable
+        }
     }
 
     /// Reads `SEQMODELS_KERNEL`: `Ok(None)` if unset; an error if the name is
@@ -108,4 +135,23 @@ impl Kernel {
             }
         })
     }
+}
+
+/// True if CPUID names the vendor "AuthenticAMD".
+fn cpu_is_amd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: CPUID leaf 0 exists on every x86_64 CPU and only reads
+        // identification registers. (`__cpuid` is a safe function from Rust
+        // 1.87 on; the `unsafe` block is for the crate's minimum, 1.85.)
+        #[allow(unused_unsafe)]
+        let r = unsafe { std::arch::x86_64::__cpuid(0) };
+        let mut vendor = [0u8; 12];
+        vendor[..4].copy_from_slice(&r.ebx.to_le_bytes());
+        vendor[4..8].copy_from_slice(&r.edx.to_le_bytes());
+        vendor[8..].copy_from_slice(&r.ecx.to_le_bytes());
+        &vendor == b"AuthenticAMD"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }

@@ -620,6 +620,10 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
         // split into fours and threes (7 = 4 + 3, 13 = 4 + 3 + 3 + 3), and
         // one or two left over (only when there are 1, 2 or 5) take the tile.
         let count = s_end - s_first;
+        // Where a sliver is four vectors wide (AVX-512 f32), three slivers
+        // at once keep twelve sums in flight and two keep eight; a count
+        // that threes leave 2 of ends in a two.
+        let twos = if NR >= 64 { count % 3 / 2 } else { 0 };
         let (fours, threes) = if NR > 16 {
             (0, count / 3)
         } else {
@@ -668,6 +672,31 @@ pub(crate) fn row_times_packed<T: Scalar + GemmScalar, const NR: usize, const FM
             }
             s += 3;
         }
+        for _ in 0..twos {
+            let two = [sliver(s), sliver(s + 1)];
+            // The second sliver may be the narrow last one (n = 100 with NR
+            // = 64 leaves 36 columns): only as many of its columns as needed
+            // are read.
+            let last = NR.min(j1 - (s + 1) * NR);
+            let at = (task, s * NR, j1, beta);
+            if NR > 8 && last <= 8 {
+                let (s0, s1) = row_times_two_slivers::<T, NR, 8, FMA>(a_sliver, two);
+                store_two_rows(at, &s0, &s1);
+            } else if NR > 16 && last <= 16 {
+                let (s0, s1) = row_times_two_slivers::<T, NR, 16, FMA>(a_sliver, two);
+                store_two_rows(at, &s0, &s1);
+            } else if NR > 32 && last <= 32 {
+                let (s0, s1) = row_times_two_slivers::<T, NR, 32, FMA>(a_sliver, two);
+                store_two_rows(at, &s0, &s1);
+            } else if NR > 48 && last <= 48 {
+                let (s0, s1) = row_times_two_slivers::<T, NR, 48, FMA>(a_sliver, two);
+                store_two_rows(at, &s0, &s1);
+            } else {
+                let (s0, s1) = row_times_two_slivers::<T, NR, NR, FMA>(a_sliver, two);
+                store_two_rows(at, &s0, &s1);
+            }
+            s += 2;
+        }
         while s < s_end {
             let jr = s * NR;
             tile::<T, 2, NR, FMA>(
@@ -707,6 +736,65 @@ fn store_three_rows<T: Scalar, const NR: usize, const W: usize>(
     } else {
         store_row(task.c, task.i0, j, &s2[..cols], task.alpha, beta);
     }
+}
+
+/// Stores the sums of two consecutive slivers into row `task.i0` of C from
+/// column `j`, as `store_three_rows` does for three.
+#[inline(always)]
+fn store_two_rows<T: Scalar, const NR: usize, const W: usize>(
+    (task, j, j1, beta): (&Task<'_, T>, usize, usize, T),
+    s0: &[T; NR],
+    s1: &[T; W],
+) {
+    // Only the second sliver can be the last, partial one.
+    debug_assert!(j1 > j + NR);
+    store_full_row(task.c, task.i0, j, s0, task.alpha, beta);
+    let (j, cols) = (j + NR, W.min(j1 - j - NR));
+    if cols == NR {
+        let s1: &[T; NR] = s1[..].try_into().expect("NR sums");
+        store_full_row(task.c, task.i0, j, s1, task.alpha, beta);
+    } else {
+        store_row(task.c, task.i0, j, &s1[..cols], task.alpha, beta);
+    }
+}
+
+/// Row 0 of a two-row A sliver times two packed B slivers: NR sums for the
+/// first and the first W of the second, formed as `row_times_three_slivers`
+/// forms them.
+#[inline(always)]
+fn row_times_two_slivers<T: Scalar, const NR: usize, const W: usize, const FMA: bool>(
+    a: &[T],
+    [b0, b1]: [&[T]; 2],
+) -> ([T; NR], [T; W]) {
+    // Each step's values as fixed-size arrays (see `micro_kernel`).
+    let kc = a.len() / 2;
+    let x = |b: &[T], p: usize| -> [T; NR] { b[p * NR..(p + 1) * NR].try_into().expect("NR") };
+    let (x0, x1, a0) = (x(b0, 0), x(b1, 0), a[0]);
+    let (mut s0, mut s1) = ([T::ZERO; NR], [T::ZERO; W]);
+    for j in 0..NR {
+        s0[j] = a0 * x0[j];
+    }
+    for j in 0..W {
+        s1[j] = a0 * x1[j];
+    }
+    for p in 1..kc {
+        let (x0, x1, ap) = (x(b0, p), x(b1, p), a[2 * p]);
+        for j in 0..NR {
+            s0[j] = if FMA {
+                ap.mul_add(x0[j], s0[j])
+            } else {
+                s0[j] + ap * x0[j]
+            };
+        }
+        for j in 0..W {
+            s1[j] = if FMA {
+                ap.mul_add(x1[j], s1[j])
+            } else {
+                s1[j] + ap * x1[j]
+            };
+        }
+    }
+    (s0, s1)
 }
 
 /// Row 0 of a two-row A sliver (`a`: kc·2 values, [row, 0] per step) times
@@ -920,8 +1008,22 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
 // - AVX-512, 32 zmm registers: 9 × 3 vectors = 27 accumulators
 //   (f32: 9 × 48, f64: 9 × 24), three loads and 9 broadcasts per 27 FMAs.
 //   Measured against 11 × 32, 12 × 32, 10 × 48 (spills), 7 × 64 and 6 × 64,
-//   side by side on this machine: 9 × 48 was fastest at every shape tried
+//   side by side on an Intel Xeon: 9 × 48 was fastest at every shape tried
 //   (square 512–1024, the recurrent products, the weight gradients).
+// - AVX-512 on an AMD EPYC Zen 5 (`Kernel::Avx512Wide`, the default on AMD):
+//   6 × 4 vectors = 24 accumulators (f32: 6 × 64), four loads and 6
+//   broadcasts per 24 FMAs. Against 9 × 48, `bench gemm --threads 1`, two
+//   alternations: 64³ 143 → 186 GFLOP/s, 256³–1024³ 3–5% faster, the input
+//   projection (2048, 64, 1024) 195 → 230; and `bench rnn`, three
+//   alternations, old / new time: 1.02–1.12 on every row tried (LSTM (64, 1,
+//   64, 128) 1.12 on one thread, 1.09 on two; (64, 32, 64, 256) 1.02 and
+//   1.05; GRU and RNN at (64, 32, 64, 256) 1.04–1.07). Powers of two fill
+//   its 64 columns whole, where 48 left a 16-column sliver (n = 256: five of
+//   48 and one of 16, also an uneven split over two threads). What it costs:
+//   min-char-rnn training 6% (27 179 → 25 542 iterations/s, 5 alternations),
+//   its (25, 100, 27) output product taking 4.1 µs instead of 2.0 (LLVM
+//   keeps the 6 × 32 tile of a 27-column sliver in memory). 12 × 32 was
+//   slower at every shape (square 180 against 220 GFLOP/s).
 // - AVX2, 16 ymm registers: 6 × 2 vectors = 12 accumulators.
 // - Portable (SSE2 on x86_64): 6 × 2 vectors of 128 bits.
 // MR is never a power of two (nor 13 or 14): then LLVM vectorises the i loop
@@ -962,6 +1064,14 @@ const F32_AVX512: Tiles = Tiles {
     kc: 256,
     mc: 960,
     nc: 528,
+    pass: 4,
+};
+const F32_AVX512_WIDE: Tiles = Tiles {
+    mr: 6,
+    nr: 64,
+    kc: 256,
+    mc: 960,
+    nc: 512,
     pass: 4,
 };
 const F32_AVX2: Tiles = Tiles {
@@ -1011,6 +1121,11 @@ fn f32_avx512(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
     driver::<f32, 9, 48, true>(task, F32_AVX512, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn f32_avx512_wide(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
+    driver::<f32, 6, 64, true>(task, F32_AVX512_WIDE, abuf, bbuf)
+}
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn f32_avx2(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
     driver::<f32, 6, 16, true>(task, F32_AVX2, abuf, bbuf)
@@ -1041,6 +1156,7 @@ impl GemmScalar for f32 {
     fn tiles(kernel: Kernel) -> Tiles {
         match kernel {
             Kernel::Avx512 => F32_AVX512,
+            Kernel::Avx512Wide => F32_AVX512_WIDE,
             Kernel::Avx2 => F32_AVX2,
             Kernel::Portable => F32_PORTABLE,
         }
@@ -1052,6 +1168,9 @@ impl GemmScalar for f32 {
             // `Kernel::supported` has confirmed avx512f, avx2 and fma.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f32_avx512(task, a, b) }),
+            // SAFETY: as for `Kernel::Avx512`, whose features it needs.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512Wide => Self::with_buffers(|a, b| unsafe { f32_avx512_wide(task, a, b) }),
             // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f32_avx2(task, a, b) }),
@@ -1072,7 +1191,7 @@ impl GemmScalar for f32 {
 impl GemmScalar for f64 {
     fn tiles(kernel: Kernel) -> Tiles {
         match kernel {
-            Kernel::Avx512 => F64_AVX512,
+            Kernel::Avx512 | Kernel::Avx512Wide => F64_AVX512,
             Kernel::Avx2 => F64_AVX2,
             Kernel::Portable => F64_PORTABLE,
         }
@@ -1083,7 +1202,9 @@ impl GemmScalar for f64 {
             // SAFETY: `Kernel::Avx512` is only ever selected after
             // `Kernel::supported` has confirmed avx512f, avx2 and fma.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f64_avx512(task, a, b) }),
+            Kernel::Avx512 | Kernel::Avx512Wide => {
+                Self::with_buffers(|a, b| unsafe { f64_avx512(task, a, b) })
+            }
             // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f64_avx2(task, a, b) }),
