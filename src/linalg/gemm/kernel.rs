@@ -739,7 +739,11 @@ fn store_three_rows<T: Scalar, const NR: usize, const W: usize>(
 }
 
 /// Stores the sums of two consecutive slivers into row `task.i0` of C from
-/// column `j`, as `store_three_rows` does for three.
+/// column `j`, as `store_three_rows` does for three. (`store_three_rows`
+/// calling this one for its last two slivers would be shorter, but LLVM then
+/// compiled the 9 × 48 path's three-sliver loop worse: `SEQMODELS_KERNEL=avx512
+/// bench gemm --m 1 --k 128 --n 512 --prepacked`, 3 alternations, 75–80 →
+/// 63–64 GFLOP/s.)
 #[inline(always)]
 fn store_two_rows<T: Scalar, const NR: usize, const W: usize>(
     (task, j, j1, beta): (&Task<'_, T>, usize, usize, T),
