@@ -1,7 +1,9 @@
 //! An LSTM layer gives the same bits on 1, 2 and 3 threads.
 //!
 //! At B·H ≥ 4096 the LSTM's gate passes (forward and backward) are split by
-//! rows of the batch between the pool's threads, besides the GEMMs. The shape
+//! rows of the batch between the pool's threads, besides the GEMMs; so are,
+//! above 2¹⁶ values, the passes over the whole sequence (the bias of Z_x,
+//! the bias gradients by blocks of columns, the weight-gradient sums). The shape
 //! here is above that size, B = 16 does not divide by 3 (parts of 6, 6 and 4
 //! rows), and a padding mask ends sequences inside every part, so a part that
 //! read another part's rows, or the wrong slice of the mask, would change the

@@ -14,7 +14,7 @@
 //! Backward: DERIVATIONS.md, "LSTM".
 
 use super::sequence::{
-    add_bias, add_rows, carry_padded_rows, copy_rows, gate_pass_in_parts, gate_rows_per_part,
+    add_rows, carry_padded_rows, copy_rows, gate_pass_in_parts, gate_rows_per_part,
     input_gradients, input_projection, is_pad, mask_at, split_steps, weight_gradients,
     weight_hh_gradient,
 };
@@ -24,17 +24,25 @@ use crate::linalg::{gemm, gemm_prepacked, MatMut, MatRef, Matrix, Op, Scalar, Wo
 
 /// The fused non-linearities of one step, over a whole (B, 4H) gate block.
 ///
-/// On entry `gates` holds the pre-activations z; on exit it holds
+/// On entry `gates` holds the pre-activations without b_hh,
+/// (x⟨t⟩·W_ihᵀ + b_ih) + a⟨t−1⟩·W_hhᵀ; the pass adds `bias_hh` (4H) to each
+/// (the same single rounding as adding it to the block first, but on the
+/// pool's threads and in the same sweep) and on exit `gates` holds
 /// [Γu | Γf | c̃ | Γo]. Writes c⟨t⟩ and a⟨t⟩ (each (B, H)).
 #[inline(always)]
 fn lstm_step_forward<T: Scalar>(
     gates: &mut [T],
+    bias_hh: &[T],
     c_prev: &[T],
     c: &mut [T],
     h: &mut [T],
     hidden: usize,
 ) {
     let g4 = 4 * hidden;
+    let (bi, rest) = bias_hh.split_at(hidden);
+    let (bf, rest) = rest.split_at(hidden);
+    let (bg, bo) = rest.split_at(hidden);
+    let bo = &bo[..hidden];
     for (n, row) in gates.chunks_exact_mut(g4).enumerate() {
         let (zi, rest) = row.split_at_mut(hidden);
         let (zf, rest) = rest.split_at_mut(hidden);
@@ -43,10 +51,10 @@ fn lstm_step_forward<T: Scalar>(
         let cn = &mut c[n * hidden..(n + 1) * hidden];
         let hn = &mut h[n * hidden..(n + 1) * hidden];
         for j in 0..hidden {
-            let u = zi[j].fast_sigmoid(); // Γu
-            let f = zf[j].fast_sigmoid(); // Γf
-            let cand = zg[j].fast_tanh(); // c̃
-            let o = zo[j].fast_sigmoid(); // Γo
+            let u = (zi[j] + bi[j]).fast_sigmoid(); // Γu
+            let f = (zf[j] + bf[j]).fast_sigmoid(); // Γf
+            let cand = (zg[j] + bg[j]).fast_tanh(); // c̃
+            let o = (zo[j] + bo[j]).fast_sigmoid(); // Γo
             zi[j] = u;
             zf[j] = f;
             zg[j] = cand;
@@ -147,7 +155,6 @@ pub fn lstm_cell_forward<T: Scalar>(
         T::ONE,
         gates.view_mut(),
     );
-    add_bias(gates.as_mut_slice(), &p.bias_hh);
     let c_prev = c_prev.to_matrix();
     let mut c = Matrix::zeros(b, hsz);
     let mut h = Matrix::zeros(b, hsz);
@@ -156,6 +163,7 @@ pub fn lstm_cell_forward<T: Scalar>(
         || {
             lstm_step_forward(
                 gates.as_mut_slice(),
+                &p.bias_hh,
                 c_prev.as_slice(),
                 c.as_mut_slice(),
                 h.as_mut_slice(),
@@ -311,7 +319,7 @@ pub fn lstm_forward_ws<T: Scalar>(
     for t in 0..steps {
         let z = &mut gates.as_mut_slice()[t * b * 4 * hsz..(t + 1) * b * 4 * hsz];
         let (h_prev, h_next) = split_steps(h.as_mut_slice(), t, b * hsz);
-        // z += a⟨t−1⟩·W_hhᵀ, then + b_hh
+        // z += a⟨t−1⟩·W_hhᵀ (the gate pass adds b_hh)
         gemm_prepacked(
             Op::N,
             T::ONE,
@@ -320,12 +328,11 @@ pub fn lstm_forward_ws<T: Scalar>(
             T::ONE,
             MatMut::from_slice(z, b, 4 * hsz),
         );
-        add_bias(z, &p.bias_hh);
         let (c_prev, c_next) = split_steps(c.as_mut_slice(), t, b * hsz);
         if rows == b {
             vectorized(
                 #[inline(always)]
-                || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
+                || lstm_step_forward(z, &p.bias_hh, c_prev, c_next, h_next, hsz),
             );
         } else {
             // The same pass, in blocks of rows on the pool's threads.
@@ -338,7 +345,7 @@ pub fn lstm_forward_ws<T: Scalar>(
             gate_pass_in_parts(parts, &|(((z, c_prev), c_next), h_next)| {
                 vectorized(
                     #[inline(always)]
-                    || lstm_step_forward(z, c_prev, c_next, h_next, hsz),
+                    || lstm_step_forward(z, &p.bias_hh, c_prev, c_next, h_next, hsz),
                 )
             });
         }

@@ -24,23 +24,74 @@ use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
 use std::sync::Mutex;
 
-/// Adds the row vector `bias` (length G·H) to every row of a row-major block.
-pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
-    for row in block.chunks_exact_mut(bias.len()) {
-        for (v, &b) in row.iter_mut().zip(bias) {
-            *v += b;
-        }
+/// Values a pass over a whole sequence (all T·B rows: the bias of Z_x, the
+/// bias gradients, the copy into [A_prev | X]) must cover before it is split
+/// over the pool's threads. Such a pass runs while the pool's workers would
+/// otherwise wait: at the (64, 32, 64, 256) LSTM each is 8 MiB of f32.
+/// Per-step blocks stay below it and on the calling thread.
+const PARALLEL_PASS_MIN: usize = 1 << 16;
+
+/// Into how many parts a pass over `len` values, divisible into `units`
+/// independent pieces, is cut: one below `PARALLEL_PASS_MIN`, else one per
+/// thread. Each value is computed by one part in the same order whatever the
+/// cut, so the bits never depend on it.
+fn pass_parts(len: usize, units: usize) -> usize {
+    if len < PARALLEL_PASS_MIN {
+        1
+    } else {
+        pool::threads().min(units).max(1)
     }
+}
+
+/// Runs `f` on every part: inline for a single part, else as one task per
+/// part on the pool's threads (see `gate_pass_in_parts`).
+fn run_parts<P: Send>(mut parts: Vec<P>, f: &(dyn Fn(&mut P) + Sync)) {
+    if parts.len() == 1 {
+        f(&mut parts[0]);
+    } else {
+        gate_pass_in_parts(parts, f);
+    }
+}
+
+/// Adds the row vector `bias` (length G·H) to every row of a row-major
+/// block, in blocks of rows on the pool's threads when the block is large.
+pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
+    let w = bias.len();
+    if w == 0 || block.is_empty() {
+        return;
+    }
+    let rows = block.len() / w;
+    let per = rows.div_ceil(pass_parts(block.len(), rows));
+    run_parts(
+        block.chunks_mut(per * w).collect(),
+        &|part: &mut &mut [T]| {
+            vectorized(
+                #[inline(always)]
+                || {
+                    for row in part.chunks_exact_mut(w) {
+                        for (v, &b) in row.iter_mut().zip(bias) {
+                            *v += b;
+                        }
+                    }
+                },
+            )
+        },
+    );
 }
 
 /// `dst += src`, where `dst` is the row-major storage of a matrix shaped like `src`.
 pub(crate) fn add_rows<T: Scalar>(src: MatRef<T>, dst: &mut [T]) {
     let w = src.cols();
-    for i in 0..src.rows() {
-        for (d, &s) in dst[i * w..(i + 1) * w].iter_mut().zip(src.row(i)) {
-            *d += s;
-        }
-    }
+    vectorized(
+        #[inline(always)]
+        || {
+            for i in 0..src.rows() {
+                for (d, &s) in dst[i * w..(i + 1) * w].iter_mut().zip(src.row(i)) {
+                    *d += s;
+                }
+            }
+        },
+    );
 }
 
 /// Copies a (possibly strided) view into row-major storage.
@@ -302,25 +353,45 @@ pub(crate) fn weight_gradients<T: Scalar>(
         weight_hh_gradient(dz, a_prev, 0, grads);
         return dx;
     }
-    // [a⟨t−1⟩, x⟨t⟩] for every step: (N, H + I).
-    let mut ax = ws.take(n, hsz + isz);
-    for r in 0..n {
-        let row = ax.row_mut(r);
-        row[..hsz].copy_from_slice(a_prev.row(r));
-        row[hsz..].copy_from_slice(x.row(r));
-    }
+    // [a⟨t−1⟩, x⟨t⟩] for every step: (N, H + I), in blocks of rows.
+    let w = hsz + isz;
+    let mut ax = ws.take(n, w);
+    let per = n.div_ceil(pass_parts(n * w, n));
+    let parts: Vec<_> = ax.as_mut_slice().chunks_mut(per * w).enumerate().collect();
+    run_parts(parts, &|(i, block): &mut (usize, &mut [T])| {
+        for (r, row) in block.chunks_exact_mut(w).enumerate() {
+            row[..hsz].copy_from_slice(a_prev.row(*i * per + r));
+            row[hsz..].copy_from_slice(x.row(*i * per + r));
+        }
+    });
     // [dW_hh | dW_ih] = dZᵀ · [A_prev | X]: (G·H, H + I).
-    let mut dw = ws.take(dz.cols(), hsz + isz);
+    let gh = dz.cols();
+    let mut dw = ws.take(gh, w);
     gemm(Op::T, Op::N, T::ONE, dz, ax.view(), T::ZERO, dw.view_mut());
-    for j in 0..dz.cols() {
-        let (d_hh, d_ih) = dw.row(j).split_at(hsz);
-        for (g, &d) in grads.weight_hh.row_mut(j).iter_mut().zip(d_hh) {
-            *g += d;
-        }
-        for (g, &d) in grads.weight_ih.row_mut(j).iter_mut().zip(d_ih) {
-            *g += d;
-        }
-    }
+    let per = gh.div_ceil(pass_parts(gh * w, gh));
+    let parts: Vec<_> = dw
+        .as_slice()
+        .chunks(per * w)
+        .zip(grads.weight_hh.as_mut_slice().chunks_mut(per * hsz))
+        .zip(grads.weight_ih.as_mut_slice().chunks_mut(per * isz))
+        .collect();
+    run_parts(parts, &|((dw, g_hh), g_ih)| {
+        vectorized(
+            #[inline(always)]
+            || {
+                let rows = dw.chunks_exact(w).zip(g_hh.chunks_exact_mut(hsz));
+                for ((d, g_hh), g_ih) in rows.zip(g_ih.chunks_exact_mut(isz)) {
+                    let (d_hh, d_ih) = d.split_at(hsz);
+                    for (g, &d) in g_hh.iter_mut().zip(d_hh) {
+                        *g += d;
+                    }
+                    for (g, &d) in g_ih.iter_mut().zip(d_ih) {
+                        *g += d;
+                    }
+                }
+            },
+        )
+    });
     // db_hh = db_ih = Σ_rows dZ, summed once.
     let mut db = ws.take(1, dz.cols());
     db.as_mut_slice().fill(T::ZERO);
@@ -366,17 +437,30 @@ pub(crate) fn weight_hh_gradient<T: Scalar>(
 /// `out[j] += Σ_i m[i, j]`, adding row by row in order. (Compiled for the
 /// active vectors: at T·B = 2048 rows of 4H = 1024 this pass is a read of
 /// 8 MiB, once for db_ih and once for db_hh.)
+/// Large passes are cut into blocks of columns (multiples of 16) on the
+/// pool's threads; each column is still summed in row order.
 fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
-    vectorized(
-        #[inline(always)]
-        || {
-            for i in 0..m.rows() {
-                for (o, &v) in out.iter_mut().zip(m.row(i)) {
-                    *o += v;
+    let cols = out.len();
+    if cols == 0 {
+        return;
+    }
+    let per = cols
+        .div_ceil(pass_parts(m.rows() * cols, cols.div_ceil(16)))
+        .next_multiple_of(16);
+    let parts: Vec<_> = out.chunks_mut(per).enumerate().collect();
+    run_parts(parts, &|(i, out): &mut (usize, &mut [T])| {
+        let j0 = *i * per;
+        vectorized(
+            #[inline(always)]
+            || {
+                for r in 0..m.rows() {
+                    for (o, &v) in out.iter_mut().zip(&m.row(r)[j0..]) {
+                        *o += v;
+                    }
                 }
-            }
-        },
-    );
+            },
+        )
+    });
 }
 
 /// The forward cache of any cell.
