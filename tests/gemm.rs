@@ -277,6 +277,10 @@ fn prepacked_equals_plain<T: Scalar>() {
             (32, 512, 2048),
             (7, 300, 130),
             (33, 257, 97),
+            // n ≤ 48 with a plain B runs on the 9 × 48 tile under avx512-wide
+            // (the pre-packed product stays 6 × 64): the two tiles must agree.
+            (25, 100, 27),
+            (7, 300, 48),
         ] {
             for op_b in [Op::N, Op::T] {
                 for op_a in [Op::N, Op::T] {

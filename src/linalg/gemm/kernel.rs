@@ -1026,7 +1026,9 @@ pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
 //   48 and one of 16, also an uneven split over two threads). What it costs:
 //   min-char-rnn training 6% (27 179 → 25 542 iterations/s, 5 alternations),
 //   its (25, 100, 27) output product taking 4.1 µs instead of 2.0 (LLVM
-//   keeps the 6 × 32 tile of a 27-column sliver in memory). 12 × 32 was
+//   keeps the 6 × 32 tile of a 27-column sliver in memory); so a plain B
+//   of at most 48 columns now runs on 9 × 48 (`run` in mod.rs), and
+//   min-char-rnn went 26 359 → 27 668 it/s (4 alternations). 12 × 32 was
 //   slower at every shape (square 180 against 220 GFLOP/s).
 // - AVX2, 16 ymm registers: 6 × 2 vectors = 12 accumulators.
 // - Portable (SSE2 on x86_64): 6 × 2 vectors of 128 bits.
