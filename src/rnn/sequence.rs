@@ -43,13 +43,18 @@ fn pass_parts(len: usize, units: usize) -> usize {
     }
 }
 
-/// Runs `f` on every part: inline for a single part, else as one task per
-/// part on the pool's threads (see `gate_pass_in_parts`).
-fn run_parts<P: Send>(mut parts: Vec<P>, f: &(dyn Fn(&mut P) + Sync)) {
-    if parts.len() == 1 {
-        f(&mut parts[0]);
+/// Runs `f` on every part, as one task per part on the pool's threads (see
+/// `gate_pass_in_parts`), or inline when there is only one: a pass called
+/// at every step (a per-step bias) then allocates nothing.
+fn run_parts<P: Send>(parts: impl Iterator<Item = P>, f: &(dyn Fn(&mut P) + Sync)) {
+    let mut parts = parts.peekable();
+    let Some(mut first) = parts.next() else {
+        return;
+    };
+    if parts.peek().is_none() {
+        f(&mut first);
     } else {
-        gate_pass_in_parts(parts, f);
+        gate_pass_in_parts(std::iter::once(first).chain(parts).collect(), f);
     }
 }
 
@@ -62,21 +67,18 @@ pub(crate) fn add_bias<T: Scalar>(block: &mut [T], bias: &[T]) {
     }
     let rows = block.len() / w;
     let per = rows.div_ceil(pass_parts(block.len(), rows));
-    run_parts(
-        block.chunks_mut(per * w).collect(),
-        &|part: &mut &mut [T]| {
-            vectorized(
-                #[inline(always)]
-                || {
-                    for row in part.chunks_exact_mut(w) {
-                        for (v, &b) in row.iter_mut().zip(bias) {
-                            *v += b;
-                        }
+    run_parts(block.chunks_mut(per * w), &|part: &mut &mut [T]| {
+        vectorized(
+            #[inline(always)]
+            || {
+                for row in part.chunks_exact_mut(w) {
+                    for (v, &b) in row.iter_mut().zip(bias) {
+                        *v += b;
                     }
-                },
-            )
-        },
-    );
+                }
+            },
+        )
+    });
 }
 
 /// `dst += src`, where `dst` is the row-major storage of a matrix shaped like `src`.
@@ -357,7 +359,7 @@ pub(crate) fn weight_gradients<T: Scalar>(
     let w = hsz + isz;
     let mut ax = ws.take(n, w);
     let per = n.div_ceil(pass_parts(n * w, n));
-    let parts: Vec<_> = ax.as_mut_slice().chunks_mut(per * w).enumerate().collect();
+    let parts = ax.as_mut_slice().chunks_mut(per * w).enumerate();
     run_parts(parts, &|(i, block): &mut (usize, &mut [T])| {
         for (r, row) in block.chunks_exact_mut(w).enumerate() {
             row[..hsz].copy_from_slice(a_prev.row(*i * per + r));
@@ -369,12 +371,11 @@ pub(crate) fn weight_gradients<T: Scalar>(
     let mut dw = ws.take(gh, w);
     gemm(Op::T, Op::N, T::ONE, dz, ax.view(), T::ZERO, dw.view_mut());
     let per = gh.div_ceil(pass_parts(gh * w, gh));
-    let parts: Vec<_> = dw
+    let parts = dw
         .as_slice()
         .chunks(per * w)
         .zip(grads.weight_hh.as_mut_slice().chunks_mut(per * hsz))
-        .zip(grads.weight_ih.as_mut_slice().chunks_mut(per * isz))
-        .collect();
+        .zip(grads.weight_ih.as_mut_slice().chunks_mut(per * isz));
     run_parts(parts, &|((dw, g_hh), g_ih)| {
         vectorized(
             #[inline(always)]
@@ -447,8 +448,10 @@ fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
     let per = cols
         .div_ceil(pass_parts(m.rows() * cols, cols.div_ceil(16)))
         .next_multiple_of(16);
-    let parts: Vec<_> = out.chunks_mut(per).enumerate().collect();
-    run_parts(parts, &|(i, out): &mut (usize, &mut [T])| {
+    run_parts(out.chunks_mut(per).enumerate(), &|(i, out): &mut (
+        usize,
+        &mut [T],
+    )| {
         let j0 = *i * per;
         vectorized(
             #[inline(always)]

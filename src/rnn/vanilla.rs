@@ -12,8 +12,8 @@
 //! "Vanilla RNN".
 
 use super::sequence::{
-    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
-    mask_at, split_steps, weight_gradients, weight_hh_gradient,
+    add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad, mask_at,
+    split_steps, weight_gradients, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, State};
 use crate::linalg::simd::vectorized;
@@ -30,11 +30,19 @@ fn activation<T>(p: &CellParams<T>) -> Activation {
     }
 }
 
-/// The fused non-linearity of one step: `z` (B, H) becomes a⟨t⟩ = g(z) in `h`.
+/// The fused non-linearity of one step: a⟨t⟩ = g(z + b_hh) into `h`, where
+/// `z` (B, H) = (x⟨t⟩·W_ihᵀ + b_ih) + a⟨t−1⟩·W_hhᵀ. Adding b_hh here is the
+/// same single rounding as adding it to `z` first, without a second pass.
 #[inline(always)]
-fn rnn_step_forward<T: Scalar>(g: Activation, z: &[T], h: &mut [T]) {
-    for (hj, &zj) in h.iter_mut().zip(z) {
-        *hj = g.apply(zj);
+fn rnn_step_forward<T: Scalar>(g: Activation, z: &[T], bias_hh: &[T], h: &mut [T]) {
+    let hidden = bias_hh.len();
+    if hidden == 0 {
+        return;
+    }
+    for (hn, zn) in h.chunks_exact_mut(hidden).zip(z.chunks_exact(hidden)) {
+        for ((hj, &zj), &bj) in hn.iter_mut().zip(zn).zip(bias_hh) {
+            *hj = g.apply(zj + bj);
+        }
     }
 }
 
@@ -95,11 +103,10 @@ pub fn rnn_cell_forward<T: Scalar>(
         T::ONE,
         z.view_mut(),
     );
-    add_bias(z.as_mut_slice(), &p.bias_hh);
     let mut h = Matrix::zeros(b, hsz);
     vectorized(
         #[inline(always)]
-        || rnn_step_forward(activation(p), z.as_slice(), h.as_mut_slice()),
+        || rnn_step_forward(activation(p), z.as_slice(), &p.bias_hh, h.as_mut_slice()),
     );
     let cache = RnnCellCache {
         x: x.to_matrix(),
@@ -230,10 +237,9 @@ pub fn rnn_forward_ws<T: Scalar>(
             T::ONE,
             MatMut::from_slice(zt, b, hsz),
         );
-        add_bias(zt, &p.bias_hh);
         vectorized(
             #[inline(always)]
-            || rnn_step_forward(g, zt, h_next),
+            || rnn_step_forward(g, zt, &p.bias_hh, h_next),
         );
         carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
     }
