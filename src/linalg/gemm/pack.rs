@@ -148,17 +148,14 @@ fn copy_padded<T: Scalar, const N: usize>(dst: &mut [T], src: &[T], valid: usize
         let from: &[T; N] = src[..N].try_into().expect("N values");
         dst.copy_from_slice(from);
     } else {
-        // Value by value into a fixed-size row: `copy_from_slice` and `fill`
-        // of a run this short were two calls into libc (6% of a 64³ f64
-        // product, whose last sliver is 16 of NR = 24 columns wide).
+        // Value by value: `copy_from_slice` and `fill` of a run this short
+        // were two calls into libc (6% of a 64³ f64 product, whose last
+        // sliver is 16 of NR = 24 columns wide).
         let src = &src[..valid];
-        let mut row = [T::ZERO; N];
-        for (j, x) in row.iter_mut().enumerate() {
-            if j < valid {
-                *x = src[j];
-            }
+        let dst: &mut [T; N] = dst.try_into().expect("N values");
+        for (j, x) in dst.iter_mut().enumerate() {
+            *x = if j < valid { src[j] } else { T::ZERO };
         }
-        dst.copy_from_slice(&row);
     }
 }
 
