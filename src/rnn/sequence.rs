@@ -360,7 +360,7 @@ pub(crate) fn weight_gradients<T: Scalar>(
     let mut ax = ws.take(n, w);
     let per = n.div_ceil(pass_parts(n * w, n));
     let parts = ax.as_mut_slice().chunks_mut(per * w).enumerate();
-    run_parts(parts, &|(i, block): &mut (usize, &mut [T])| {
+    run_parts(parts, &|(i, block)| {
         for (r, row) in block.chunks_exact_mut(w).enumerate() {
             row[..hsz].copy_from_slice(a_prev.row(*i * per + r));
             row[hsz..].copy_from_slice(x.row(*i * per + r));
@@ -437,21 +437,16 @@ pub(crate) fn weight_hh_gradient<T: Scalar>(
 
 /// `out[j] += Σ_i m[i, j]`, adding row by row in order. (Compiled for the
 /// active vectors: at T·B = 2048 rows of 4H = 1024 this pass is a read of
-/// 8 MiB, once for db_ih and once for db_hh.)
-/// Large passes are cut into blocks of columns (multiples of 16) on the
-/// pool's threads; each column is still summed in row order.
+/// 8 MiB.) A large pass is cut into blocks of columns (multiples of 16) on
+/// the pool's threads; each column is still summed in row order.
 fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
     let cols = out.len();
     if cols == 0 {
         return;
     }
-    let per = cols
-        .div_ceil(pass_parts(m.rows() * cols, cols.div_ceil(16)))
-        .next_multiple_of(16);
-    run_parts(out.chunks_mut(per).enumerate(), &|(i, out): &mut (
-        usize,
-        &mut [T],
-    )| {
+    let parts = pass_parts(m.rows() * cols, cols.div_ceil(16));
+    let per = cols.div_ceil(parts).next_multiple_of(16);
+    run_parts(out.chunks_mut(per).enumerate(), &|(i, out)| {
         let j0 = *i * per;
         vectorized(
             #[inline(always)]
