@@ -7,10 +7,9 @@
 //! [A_prev | X] and the weight-gradient sums). The shape here is above both
 //! sizes for the GRU and the LSTM (the vanilla RNN, with one gate block,
 //! stays below 2¹⁶ and checks its GEMMs' split), B = 16 does not divide by 3
-//! (parts of 6, 6 and 4 rows), and a
-//! padding mask ends sequences inside every part, so a part that read
-//! another part's rows, or the wrong slice of the mask, would change the
-//! result.
+//! (parts of 6, 6 and 4 rows), and a padding mask ends sequences inside
+//! every part, so a part that read another part's rows, or the wrong
+//! slice of the mask, would change the result.
 
 use seqmodels::linalg::{pool, Matrix};
 use seqmodels::nn::Activation;
