@@ -148,9 +148,11 @@ fn copy_padded<T: Scalar, const N: usize>(dst: &mut [T], src: &[T], valid: usize
         let from: &[T; N] = src[..N].try_into().expect("N values");
         dst.copy_from_slice(from);
     } else {
-        // Value by value: `copy_from_slice` and `fill` of a run this short
-        // were two calls into libc (6% of a 64³ f64 product, whose last
-        // sliver is 16 of NR = 24 columns wide).
+        // Value by value, straight into `dst`: `copy_from_slice` and `fill`
+        // of a run this short were two calls into libc (6% of a 64³ f64
+        // product, whose last sliver is 16 of NR = 24 columns wide), and a
+        // scratch row copied out whole stalled store forwarding (its masked
+        // stores, then full-width loads of them: 3% of min-char-rnn).
         let src = &src[..valid];
         let dst: &mut [T; N] = dst.try_into().expect("N values");
         for (j, x) in dst.iter_mut().enumerate() {
