@@ -217,7 +217,11 @@ pub fn clip_by_value<T: Scalar>(grads: &mut [&mut [T]], max: f64) -> usize {
     for g in grads.iter_mut() {
         // Written as selects between values and a 32-bit count per chunk, so
         // that it compiles to vector compares and blends. (Selecting between
-        // references, with a 64-bit count, compiled to a scalar loop.)
+        // references, with a 64-bit count, compiled to a scalar loop.) The
+        // two compares are counted apart (they never both hold): counting
+        // `over | under` made LLVM OR the AVX-512 mask registers and keep
+        // them on the stack: 1.09 µs instead of 0.64 for 15 527 values of
+        // f32, about min-char-rnn's gradients (an AMD EPYC Zen 5).
         vectorized(
             #[inline(always)]
             || {
@@ -227,7 +231,7 @@ pub fn clip_by_value<T: Scalar>(grads: &mut [&mut [T]], max: f64) -> usize {
                     for x in chunk.iter_mut() {
                         let v = *x;
                         let (over, under) = (v > hi, v < lo);
-                        n += (over | under) as u32;
+                        n += over as u32 + under as u32;
                         // Two selects on values (a NaN stays NaN).
                         let v = if over { hi } else { v };
                         *x = if under { lo } else { v };
