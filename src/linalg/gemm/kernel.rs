@@ -16,8 +16,9 @@
 use super::pack::{pack_a, pack_b};
 use super::{Kernel, Op, PackedB};
 use crate::linalg::simd::vectorized;
-use crate::linalg::{MatRef, Scalar};
+use crate::linalg::{pool, MatRef, Scalar};
 use std::cell::RefCell;
+use std::sync::Mutex;
 
 /// Blocking parameters of one path for one element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -968,38 +969,25 @@ fn row_times_plain<T: Scalar, const FMA: bool>(
 /// in L1 while the rows of B stream past.
 const ROW_SUMS: usize = 2048;
 
-/// Packs all of op(B) (k × n) for `PackedB`: KC blocks in order, each as
-/// ⌈n/NR⌉ slivers of `kc·NR`.
+/// Packs slivers `s0 .. s0 + count` of op(B) (k × n) for `PackedB`, into
+/// `blocks`: one piece of storage per KC block, in order, each holding those
+/// slivers of that block (`kc·NR` values each).
 #[inline(always)]
-pub(crate) fn pack_whole_b<T: Scalar, const NR: usize>(
+fn pack_slivers<T: Scalar, const NR: usize>(
     op: Op,
     b: &MatRef<T>,
-    k: usize,
-    n: usize,
-    kc_max: usize,
-    dst: &mut Vec<T>,
-) -> usize {
-    let slivers = n.div_ceil(NR);
-    // Packing writes every value, padding included, so storage reused from
-    // an earlier packing is not cleared first (only new length is zeroed).
-    let len = slivers * NR * k;
-    let start = aligned_start(dst, len);
-    let dst = &mut dst[start..start + len];
+    (k, n, kc_max): (usize, usize, usize),
+    (s0, count): (usize, usize),
+    blocks: &mut [&mut [T]],
+) {
+    let j0 = s0 * NR;
+    let nc = (count * NR).min(n - j0);
     let mut pc = 0;
-    while pc < k {
+    for block in blocks.iter_mut() {
         let kc = kc_max.min(k - pc);
-        pack_b::<T, NR>(
-            op,
-            b,
-            pc,
-            kc,
-            0,
-            n,
-            &mut dst[pc * slivers * NR..(pc + kc) * slivers * NR],
-        );
+        pack_b::<T, NR>(op, b, pc, kc, j0, nc, block);
         pc += kc;
     }
-    start
 }
 
 // ---------------------------------------------------------------------------
@@ -1230,6 +1218,12 @@ impl GemmScalar for f64 {
 
 /// Packs a whole op(B) for `PackedB` with the tile width of `kernel`, from
 /// a cache-line boundary in `dst`; returns the index where the packing starts.
+///
+/// The layout: KC blocks in order, each as ⌈n/NR⌉ slivers of `kc·NR`. Above
+/// `PARALLEL_PACK_MIN` values the slivers are shared out in runs, one per
+/// thread of the pool (a copy: the split changes no value). An RNN packs
+/// W_hhᵀ and W_hh for every pass, and one thread packing them while the
+/// others waited was 5% of a batch-1 LSTM on 2 threads.
 pub(crate) fn pack_for<T: Scalar + GemmScalar>(
     kernel: Kernel,
     op: Op,
@@ -1239,24 +1233,65 @@ pub(crate) fn pack_for<T: Scalar + GemmScalar>(
     dst: &mut Vec<T>,
 ) -> usize {
     let t = T::tiles(kernel);
-    // Compiled for the active path's vectors: the transposing copy (op(B) =
-    // Bᵀ, an RNN's W_hhᵀ packed once per forward pass) ran at about 1 ns per
-    // value with the baseline's 128-bit vectors.
-    let mut start = 0;
-    vectorized(
-        #[inline(always)]
-        || {
-            start = match t.nr {
-                4 => pack_whole_b::<T, 4>(op, b, k, n, t.kc, dst),
-                8 => pack_whole_b::<T, 8>(op, b, k, n, t.kc, dst),
-                16 => pack_whole_b::<T, 16>(op, b, k, n, t.kc, dst),
-                24 => pack_whole_b::<T, 24>(op, b, k, n, t.kc, dst),
-                32 => pack_whole_b::<T, 32>(op, b, k, n, t.kc, dst),
-                48 => pack_whole_b::<T, 48>(op, b, k, n, t.kc, dst),
-                64 => pack_whole_b::<T, 64>(op, b, k, n, t.kc, dst),
-                nr => unreachable!("no packing body for NR = {nr}"),
+    let slivers = n.div_ceil(t.nr);
+    // Packing writes every value, padding included, so storage reused from
+    // an earlier packing is not cleared first (only new length is zeroed).
+    let len = slivers * t.nr * k;
+    let start = aligned_start(dst, len);
+    let parts = if len >= PARALLEL_PACK_MIN {
+        pool::threads().min(slivers).max(1)
+    } else {
+        1
+    };
+    let per = slivers.div_ceil(parts.max(1)).max(1);
+    // parts[i]: for every KC block, the storage of slivers i·per .. of it.
+    let mut pieces: Vec<(usize, Vec<&mut [T]>)> = Vec::new();
+    let mut rest = &mut dst[start..start + len];
+    let mut pc = 0;
+    while pc < k {
+        let kc = t.kc.min(k - pc);
+        let (block, tail) = rest.split_at_mut(slivers * t.nr * kc);
+        rest = tail;
+        for (i, piece) in block.chunks_mut(per * t.nr * kc).enumerate() {
+            if i == pieces.len() {
+                pieces.push((i * per, Vec::new()));
             }
-        },
-    );
+            pieces[i].1.push(piece);
+        }
+        pc += kc;
+    }
+    let part = |(s0, blocks): &mut (usize, Vec<&mut [T]>)| {
+        let count = per.min(slivers - *s0);
+        let shape = (k, n, t.kc);
+        // Compiled for the active path's vectors: the transposing copy (op(B)
+        // = Bᵀ, an RNN's W_hhᵀ) ran at about 1 ns per value with the
+        // baseline's 128-bit vectors.
+        vectorized(
+            #[inline(always)]
+            || match t.nr {
+                4 => pack_slivers::<T, 4>(op, b, shape, (*s0, count), blocks),
+                8 => pack_slivers::<T, 8>(op, b, shape, (*s0, count), blocks),
+                16 => pack_slivers::<T, 16>(op, b, shape, (*s0, count), blocks),
+                24 => pack_slivers::<T, 24>(op, b, shape, (*s0, count), blocks),
+                32 => pack_slivers::<T, 32>(op, b, shape, (*s0, count), blocks),
+                48 => pack_slivers::<T, 48>(op, b, shape, (*s0, count), blocks),
+                64 => pack_slivers::<T, 64>(op, b, shape, (*s0, count), blocks),
+                nr => unreachable!("no packing body for NR = {nr}"),
+            },
+        )
+    };
+    if pieces.len() <= 1 {
+        pieces.iter_mut().for_each(part);
+    } else {
+        let pieces: Vec<Mutex<_>> = pieces.into_iter().map(Mutex::new).collect();
+        pool::parallel_for(pieces.len(), pieces.len(), &|i| {
+            part(&mut pieces[i].lock().unwrap_or_else(|e| e.into_inner()))
+        });
+    }
     start
 }
+
+/// Values of a packed B (padding included) from which `pack_for` shares the
+/// slivers out over the pool's threads: W_hhᵀ of a batch-1 LSTM at H = 128 is
+/// 65 536. Below, waking a worker would cost about what half the copy saves.
+const PARALLEL_PACK_MIN: usize = 1 << 15;
