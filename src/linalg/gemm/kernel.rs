@@ -1243,8 +1243,9 @@ pub(crate) fn pack_for<T: Scalar + GemmScalar>(
     } else {
         1
     };
-    let per = slivers.div_ceil(parts.max(1)).max(1);
-    // parts[i]: for every KC block, the storage of slivers i·per .. of it.
+    let per = slivers.div_ceil(parts).max(1);
+    // pieces[i]: (i·per, for every KC block the storage of slivers i·per ..
+    // i·per + per of that block).
     let mut pieces: Vec<(usize, Vec<&mut [T]>)> = Vec::new();
     let mut rest = &mut dst[start..start + len];
     let mut pc = 0;
