@@ -42,11 +42,11 @@ pub enum Op {
 pub const PARALLEL_MIN_MACS: usize = 1 << 18;
 
 /// The same threshold for a product with a pre-packed B. Such a product packs
-/// nothing, so splitting it costs only the pool's hand-off (about 0.4 µs on
-/// two cores): at B = 1 the step product of a GRU or LSTM with H = 128
-/// (49 152 and 65 536 multiply-adds, about 3–4 µs on one core, each core then
-/// reading its half of W_hh from its own L2) is worth splitting, and a vanilla
-/// RNN's (16 384) is not.
+/// nothing, so splitting it costs only the pool's hand-off (0.4 µs on two
+/// cores when this was set, about 0.25 now): at B = 1 the step product of a
+/// GRU or LSTM with H = 128 (49 152 and 65 536 multiply-adds, 1–1.4 µs on one
+/// core of an AMD EPYC Zen 5, each core then reading its half of W_hh from
+/// its own L2) is worth splitting, and a vanilla RNN's (16 384) is not.
 pub const PARALLEL_MIN_MACS_PACKED: usize = 1 << 15;
 
 fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
