@@ -348,6 +348,16 @@ pub fn parallel_for<'f>(threads: usize, n_tasks: usize, f: &'f (dyn Fn(usize) + 
     }
 }
 
+/// Runs `f` on every part, one task per part on up to `threads` threads.
+/// Each part sits behind its own lock, which only its task takes: a safe way
+/// to hand the pool's shared `Fn` tasks disjoint mutable pieces of data.
+pub fn parallel_parts<P: Send>(threads: usize, parts: Vec<P>, f: &(dyn Fn(&mut P) + Sync)) {
+    let parts: Vec<Mutex<P>> = parts.into_iter().map(Mutex::new).collect();
+    parallel_for(threads, parts.len(), &|i| {
+        f(&mut parts[i].lock().unwrap_or_else(|e| e.into_inner()))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

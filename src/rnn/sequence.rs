@@ -19,10 +19,9 @@ use super::gru::{gru_backward_ws, gru_forward_ws, GruCache};
 use super::lstm::{lstm_backward_ws, lstm_forward_ws, LstmCache};
 use super::vanilla::{rnn_backward_ws, rnn_forward_ws, RnnCache};
 use super::{CellKind, CellParams, State};
-use crate::linalg::pool::{self, parallel_for};
+use crate::linalg::pool;
 use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
-use std::sync::Mutex;
 
 /// Values a pass over a whole sequence (all T·B rows: the bias of Z_x, the
 /// bias gradients, the copy into [A_prev | X]) must cover before it is split
@@ -124,11 +123,7 @@ pub(crate) fn gate_rows_per_part(b: usize, hidden: usize) -> usize {
 /// holds one block of rows of every buffer a gate pass reads or writes, cut
 /// with `gate_rows_per_part`; each task locks only its own part.
 pub(crate) fn gate_pass_in_parts<P: Send>(parts: Vec<P>, f: &(dyn Fn(&mut P) + Sync)) {
-    let parts: Vec<Mutex<P>> = parts.into_iter().map(Mutex::new).collect();
-    parallel_for(parts.len(), parts.len(), &|i| {
-        let mut part = parts[i].lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut part)
-    });
+    pool::parallel_parts(parts.len(), parts, f);
 }
 
 /// In a buffer of consecutive (B, H) step blocks (block 0 = the initial

@@ -18,7 +18,6 @@ use super::{Kernel, Op, PackedB};
 use crate::linalg::simd::vectorized;
 use crate::linalg::{pool, MatRef, Scalar};
 use std::cell::RefCell;
-use std::sync::Mutex;
 
 /// Blocking parameters of one path for one element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1284,10 +1283,7 @@ pub(crate) fn pack_for<T: Scalar + GemmScalar>(
     if pieces.len() <= 1 {
         pieces.iter_mut().for_each(part);
     } else {
-        let pieces: Vec<Mutex<_>> = pieces.into_iter().map(Mutex::new).collect();
-        pool::parallel_for(pieces.len(), pieces.len(), &|i| {
-            part(&mut pieces[i].lock().unwrap_or_else(|e| e.into_inner()))
-        });
+        pool::parallel_parts(pieces.len(), pieces, &part);
     }
     start
 }
