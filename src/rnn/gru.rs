@@ -25,12 +25,20 @@
 //! ("GRU") derives both backward passes and maps each onto the packed tensors.
 
 use super::sequence::{
-    add_bias, add_rows, carry_padded_rows, copy_rows, input_gradients, input_projection, is_pad,
-    mask_at, split_steps, weight_hh_gradient,
+    add_rows, carry_padded_rows, copy_rows, input_gradients, input_product, is_pad, mask_at,
+    split_steps, weight_hh_gradient,
 };
 use super::{CellKind, CellParams, GruVariant, State};
 use crate::linalg::simd::vectorized;
 use crate::linalg::{gemm, gemm_prepacked, MatRef, Matrix, Op, Scalar, Workspace};
+
+/// The r, z and n blocks of a bias (3H), each H long.
+#[inline(always)]
+fn gate_blocks<T>(bias: &[T], hidden: usize) -> (&[T], &[T], &[T]) {
+    let (r, rest) = bias[..3 * hidden].split_at(hidden);
+    let (z, n) = rest.split_at(hidden);
+    (r, z, n)
+}
 
 fn variant<T>(p: &CellParams<T>) -> GruVariant {
     match p.kind {
@@ -39,26 +47,34 @@ fn variant<T>(p: &CellParams<T>) -> GruVariant {
     }
 }
 
-/// ResetAfter, fused step: `zx` (B, 3H) holds x·W_ihᵀ + b_ih on entry and
-/// [r | z | n] on exit; `gh` (B, 3H) is h·W_hhᵀ + b_hh. Writes `hn` = the
-/// n-block of `gh` (kept for the backward pass) and h′ (B, H).
+/// ResetAfter, fused step: `zx` (B, 3H) holds x·W_ihᵀ on entry and
+/// [r | z | n] on exit; `gh` (B, 3H) is h·W_hhᵀ. The pass adds the biases
+/// `b_ih` and `b_hh` (3H each) as (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh), the
+/// sums a bias pass over each product would form first, without those two
+/// passes (one of them over all T·B rows of x·W_ihᵀ). Writes `hn` = the
+/// n-block of h·W_hhᵀ + b_hh (kept for the backward pass) and h′ (B, H).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn gru_after_step_forward<T: Scalar>(
     zx: &mut [T],
     gh: &[T],
+    b_ih: &[T],
+    b_hh: &[T],
     h_prev: &[T],
     hn: &mut [T],
     h: &mut [T],
     hidden: usize,
 ) {
     let g3 = 3 * hidden;
+    let (b_ir, b_iz, b_in) = gate_blocks(b_ih, hidden);
+    let (b_hr, b_hz, b_hn) = gate_blocks(b_hh, hidden);
     for (row, (zrow, grow)) in zx.chunks_exact_mut(g3).zip(gh.chunks_exact(g3)).enumerate() {
         let o = row * hidden;
         for j in 0..hidden {
-            let r = (zrow[j] + grow[j]).fast_sigmoid();
-            let z = (zrow[hidden + j] + grow[hidden + j]).fast_sigmoid();
-            let hnj = grow[2 * hidden + j];
-            let n = (zrow[2 * hidden + j] + r * hnj).fast_tanh();
+            let r = ((zrow[j] + b_ir[j]) + (grow[j] + b_hr[j])).fast_sigmoid();
+            let z = ((zrow[hidden + j] + b_iz[j]) + (grow[hidden + j] + b_hz[j])).fast_sigmoid();
+            let hnj = grow[2 * hidden + j] + b_hn[j];
+            let n = ((zrow[2 * hidden + j] + b_in[j]) + r * hnj).fast_tanh();
             zrow[j] = r;
             zrow[hidden + j] = z;
             zrow[2 * hidden + j] = n;
@@ -71,8 +87,15 @@ fn gru_after_step_forward<T: Scalar>(
 /// ResetAfter, element-wise backward of one step. Inputs: `gates` [r | z | n],
 /// `hn` = h·W_hnᵀ + b_hn, `h_prev`, `dh` = ∂L/∂h′ (all (B, ·)). Writes
 /// `dzx` = ∂L/∂(input pre-activations) and `dzh` = ∂L/∂(h·W_hhᵀ + b_hh), each
-/// (B, 3H), and `dh_direct` = the part of ∂L/∂h that bypasses W_hh (z ⊙ dh′).
+/// (B, 3H), `dzh_n` = the n block of `dzh` again (B, H), and `dh_direct` =
+/// the part of ∂L/∂h that bypasses W_hh (z ⊙ dh′).
+///
+/// The r and z blocks of `dzh` equal those of `dzx`, so only the n block is
+/// kept for all steps (`dzh_n`, for dW_hn); `dzh` is one step's scratch for
+/// the product with W_hh. (Keeping all of `dzh`, (T·B, 3H), wrote twice as
+/// much per step; see `gru_backward_ws`.)
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn gru_after_step_backward<T: Scalar>(
     gates: &[T],
     hn: &[T],
@@ -81,6 +104,7 @@ fn gru_after_step_backward<T: Scalar>(
     mask: Option<&[T]>,
     dzx: &mut [T],
     dzh: &mut [T],
+    dzh_n: &mut [T],
     dh_direct: &mut [T],
     hidden: usize,
 ) {
@@ -96,6 +120,7 @@ fn gru_after_step_backward<T: Scalar>(
             // A padded row did not step: the state passes through whole.
             dx.iter_mut()
                 .chain(dhh.iter_mut())
+                .chain(dzh_n[o..o + hidden].iter_mut())
                 .for_each(|v| *v = T::ZERO);
             dh_direct[o..o + hidden].copy_from_slice(&dh[o..o + hidden]);
             continue;
@@ -118,22 +143,29 @@ fn gru_after_step_backward<T: Scalar>(
             dhh[j] = dar;
             dhh[hidden + j] = daz;
             dhh[2 * hidden + j] = dan * r;
+            dzh_n[o + j] = dan * r;
         }
     }
 }
 
-/// ResetBefore, first half of a step: `zx` (B, 3H) holds x·W_ihᵀ + b_ih;
-/// `gh_ru` (B, 2H) = c·[W_hr; W_hz]ᵀ + [b_hr; b_hz]. Writes Γr, Γu into the
-/// first two blocks of `zx` and Γr ⊙ c into `rh` (B, H).
+/// ResetBefore, first half of a step: `zx` (B, 3H) holds x·W_ihᵀ;
+/// `gh_ru` (B, 2H) = c·[W_hr; W_hz]ᵀ. Adds the biases (`b_ih`: 3H, `b_hh`:
+/// 3H, of which the r and z blocks are used) as `gru_after_step_forward`
+/// does, and writes Γr, Γu into the first two blocks of `zx` and Γr ⊙ c into
+/// `rh` (B, H).
 #[inline(always)]
 fn gru_before_gates_forward<T: Scalar>(
     zx: &mut [T],
     gh_ru: &[T],
+    b_ih: &[T],
+    b_hh: &[T],
     h_prev: &[T],
     rh: &mut [T],
     hidden: usize,
 ) {
     let (g3, g2) = (3 * hidden, 2 * hidden);
+    let (b_ir, b_iz, _) = gate_blocks(b_ih, hidden);
+    let (b_hr, b_hz, _) = gate_blocks(b_hh, hidden);
     for (row, (zrow, grow)) in zx
         .chunks_exact_mut(g3)
         .zip(gh_ru.chunks_exact(g2))
@@ -141,30 +173,36 @@ fn gru_before_gates_forward<T: Scalar>(
     {
         let o = row * hidden;
         for j in 0..hidden {
-            let r = (zrow[j] + grow[j]).fast_sigmoid();
+            let r = ((zrow[j] + b_ir[j]) + (grow[j] + b_hr[j])).fast_sigmoid();
             zrow[j] = r;
-            zrow[hidden + j] = (zrow[hidden + j] + grow[hidden + j]).fast_sigmoid();
+            zrow[hidden + j] =
+                ((zrow[hidden + j] + b_iz[j]) + (grow[hidden + j] + b_hz[j])).fast_sigmoid();
             rh[o + j] = r * h_prev[o + j];
         }
     }
 }
 
-/// ResetBefore, second half: `gh_n` (B, H) = (Γr ⊙ c)·W_hnᵀ + b_hn. Writes c̃
-/// into the third block of `zx` and c′ = Γu ⊙ c̃ + (1 − Γu) ⊙ c into `h`.
+/// ResetBefore, second half: `gh_n` (B, H) = (Γr ⊙ c)·W_hnᵀ. Adds the n
+/// blocks of the biases as the first half does, writes c̃ into the third
+/// block of `zx` and c′ = Γu ⊙ c̃ + (1 − Γu) ⊙ c into `h`.
 #[inline(always)]
 fn gru_before_update_forward<T: Scalar>(
     zx: &mut [T],
     gh_n: &[T],
+    b_ih: &[T],
+    b_hh: &[T],
     h_prev: &[T],
     h: &mut [T],
     hidden: usize,
 ) {
     let g3 = 3 * hidden;
+    let (_, _, b_in) = gate_blocks(b_ih, hidden);
+    let (_, _, b_hn) = gate_blocks(b_hh, hidden);
     for (row, zrow) in zx.chunks_exact_mut(g3).enumerate() {
         let o = row * hidden;
         for j in 0..hidden {
             let u = zrow[hidden + j];
-            let cand = (zrow[2 * hidden + j] + gh_n[o + j]).fast_tanh();
+            let cand = ((zrow[2 * hidden + j] + b_in[j]) + (gh_n[o + j] + b_hn[j])).fast_tanh();
             zrow[2 * hidden + j] = cand;
             h[o + j] = u * cand + (T::ONE - u) * h_prev[o + j];
         }
@@ -260,8 +298,9 @@ pub fn gru_cell_forward<T: Scalar>(
     h_prev: MatRef<T>,
 ) -> (Matrix<T>, GruCellCache<T>) {
     let (b, hsz) = h_prev.shape();
-    // x·W_ihᵀ + b_ih, as `gru_forward` forms it for all steps.
-    let mut gates = input_projection(p, x, &mut Workspace::new());
+    // x·W_ihᵀ, as `gru_forward` forms it for all steps (the gate passes add
+    // the biases).
+    let mut gates = input_product(p, x, &mut Workspace::new());
     let hp = h_prev.to_matrix();
     let mut aux = Matrix::zeros(b, hsz);
     let mut h = Matrix::zeros(b, hsz);
@@ -277,13 +316,14 @@ pub fn gru_cell_forward<T: Scalar>(
                 T::ZERO,
                 gh.view_mut(),
             );
-            add_bias(gh.as_mut_slice(), &p.bias_hh);
             vectorized(
                 #[inline(always)]
                 || {
                     gru_after_step_forward(
                         gates.as_mut_slice(),
                         gh.as_slice(),
+                        &p.bias_ih,
+                        &p.bias_hh,
                         hp.as_slice(),
                         aux.as_mut_slice(),
                         h.as_mut_slice(),
@@ -303,13 +343,14 @@ pub fn gru_cell_forward<T: Scalar>(
                 T::ZERO,
                 gh_ru.view_mut(),
             );
-            add_bias(gh_ru.as_mut_slice(), &p.bias_hh[..2 * hsz]);
             vectorized(
                 #[inline(always)]
                 || {
                     gru_before_gates_forward(
                         gates.as_mut_slice(),
                         gh_ru.as_slice(),
+                        &p.bias_ih,
+                        &p.bias_hh,
                         hp.as_slice(),
                         aux.as_mut_slice(),
                         hsz,
@@ -326,13 +367,14 @@ pub fn gru_cell_forward<T: Scalar>(
                 T::ZERO,
                 gh_n.view_mut(),
             );
-            add_bias(gh_n.as_mut_slice(), &p.bias_hh[2 * hsz..]);
             vectorized(
                 #[inline(always)]
                 || {
                     gru_before_update_forward(
                         gates.as_mut_slice(),
                         gh_n.as_slice(),
+                        &p.bias_ih,
+                        &p.bias_hh,
                         hp.as_slice(),
                         h.as_mut_slice(),
                         hsz,
@@ -365,6 +407,7 @@ pub fn gru_cell_backward<T: Scalar>(
     match variant(p) {
         GruVariant::ResetAfter => {
             let mut dzh = Matrix::zeros(b, 3 * hsz);
+            let mut dzh_n = Matrix::zeros(b, hsz); // (a copy of dzh's n block)
             vectorized(
                 #[inline(always)]
                 || {
@@ -376,6 +419,7 @@ pub fn gru_cell_backward<T: Scalar>(
                         None,
                         dzx.as_mut_slice(),
                         dzh.as_mut_slice(),
+                        dzh_n.as_mut_slice(),
                         dh_prev.as_mut_slice(),
                         hsz,
                     )
@@ -524,7 +568,7 @@ pub fn gru_forward_ws<T: Scalar>(
 ) -> GruCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
-    let mut gates = input_projection(p, x, ws); // (T·B, 3H)
+    let mut gates = input_product(p, x, ws); // x·W_ihᵀ: (T·B, 3H); the step passes add b_ih
     let mut h = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     let mut aux = ws.take(steps * b, hsz);
@@ -543,7 +587,6 @@ pub fn gru_forward_ws<T: Scalar>(
                     T::ZERO,
                     gh.view_mut(),
                 );
-                add_bias(gh.as_mut_slice(), &p.bias_hh);
                 let zx = &mut gates.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
                 vectorized(
                     #[inline(always)]
@@ -551,6 +594,8 @@ pub fn gru_forward_ws<T: Scalar>(
                         gru_after_step_forward(
                             zx,
                             gh.as_slice(),
+                            &p.bias_ih,
+                            &p.bias_hh,
                             h_prev,
                             &mut aux.as_mut_slice()[t * bh..(t + 1) * bh],
                             h_next,
@@ -577,12 +622,21 @@ pub fn gru_forward_ws<T: Scalar>(
                     T::ZERO,
                     gh_ru.view_mut(),
                 );
-                add_bias(gh_ru.as_mut_slice(), &p.bias_hh[..2 * hsz]);
                 let zx = &mut gates.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
                 let rh = &mut aux.as_mut_slice()[t * bh..(t + 1) * bh];
                 vectorized(
                     #[inline(always)]
-                    || gru_before_gates_forward(zx, gh_ru.as_slice(), h_prev, rh, hsz),
+                    || {
+                        gru_before_gates_forward(
+                            zx,
+                            gh_ru.as_slice(),
+                            &p.bias_ih,
+                            &p.bias_hh,
+                            h_prev,
+                            rh,
+                            hsz,
+                        )
+                    },
                 );
                 gemm_prepacked(
                     Op::N,
@@ -592,10 +646,19 @@ pub fn gru_forward_ws<T: Scalar>(
                     T::ZERO,
                     gh_n.view_mut(),
                 );
-                add_bias(gh_n.as_mut_slice(), &p.bias_hh[2 * hsz..]);
                 vectorized(
                     #[inline(always)]
-                    || gru_before_update_forward(zx, gh_n.as_slice(), h_prev, h_next, hsz),
+                    || {
+                        gru_before_update_forward(
+                            zx,
+                            gh_n.as_slice(),
+                            &p.bias_ih,
+                            &p.bias_hh,
+                            h_prev,
+                            h_next,
+                            hsz,
+                        )
+                    },
                 );
                 carry_padded_rows(mask_at(mask, t, b), h_prev, h_next, hsz);
             }
@@ -648,10 +711,11 @@ pub fn gru_backward_ws<T: Scalar>(
     match variant(p) {
         GruVariant::ResetAfter => {
             let w_hh = ws.take_packed(Op::N, p.weight_hh.view()); // W_hh: (3H, H)
-            let mut dzh = ws.take(steps * b, g3);
+            let mut dzh_n = ws.take(steps * b, hsz); // n block of ∂L/∂(h·W_hhᵀ + b_hh)
+            let mut dzh = ws.take(b, g3); // this step's ∂L/∂(h·W_hhᵀ + b_hh)
             for t in (0..steps).rev() {
                 add_rows(dy.rows_range(t * b, (t + 1) * b), dh.as_mut_slice());
-                let dzh_t = &mut dzh.as_mut_slice()[t * b * g3..(t + 1) * b * g3];
+                let dzh_t = dzh.as_mut_slice();
                 vectorized(
                     #[inline(always)]
                     || {
@@ -663,6 +727,7 @@ pub fn gru_backward_ws<T: Scalar>(
                             mask_at(cache.mask.as_deref(), t, b),
                             &mut dzx.as_mut_slice()[t * b * g3..(t + 1) * b * g3],
                             dzh_t,
+                            &mut dzh_n.as_mut_slice()[t * bh..(t + 1) * bh],
                             dh_prev.as_mut_slice(),
                             hsz,
                         )
@@ -679,7 +744,13 @@ pub fn gru_backward_ws<T: Scalar>(
                 );
                 std::mem::swap(&mut dh, &mut dh_prev);
             }
-            weight_hh_gradient(dzh.view(), cache.h.rows_range(0, steps * b), 0, grads);
+            // dW_hh and db_hh: the r and z rows from ∂L/∂Z_x's r and z blocks
+            // (the same values), the n rows from `dzh_n`. Row by row of dW_hh
+            // this is the one product dzhᵀ · H_prev, with the same sums.
+            let h_prev = cache.h.rows_range(0, steps * b);
+            weight_hh_gradient(dzx.block(0, 0, steps * b, 2 * hsz), h_prev, 0, grads);
+            weight_hh_gradient(dzh_n.view(), h_prev, 2 * hsz, grads);
+            ws.keep(dzh_n);
             ws.keep(dzh);
             ws.keep_packed(w_hh);
         }

@@ -208,6 +208,20 @@ pub(crate) fn input_projection<T: Scalar>(
     x: MatRef<T>,
     ws: &mut Workspace<T>,
 ) -> Matrix<T> {
+    let mut z = input_product(p, x, ws);
+    add_bias(z.as_mut_slice(), &p.bias_ih);
+    z
+}
+
+/// X · W_ihᵀ for all steps at once, without b_ih: `x` (T·B, I) → (T·B, G·H),
+/// for a cell whose step pass adds b_ih itself (the GRU, whose pass adds
+/// both biases: the same sums in the same order as `input_projection` and a
+/// separate bias pass, without a read and write of all of Z_x).
+pub(crate) fn input_product<T: Scalar>(
+    p: &CellParams<T>,
+    x: MatRef<T>,
+    ws: &mut Workspace<T>,
+) -> Matrix<T> {
     let (gh, width) = p.weight_ih.shape(); // W_ih: (G·H, I)
     let mut z = ws.take(x.rows(), gh);
     if let Some(ids) = one_hot_positions(x) {
@@ -228,7 +242,6 @@ pub(crate) fn input_projection<T: Scalar>(
             z.view_mut(),
         );
     }
-    add_bias(z.as_mut_slice(), &p.bias_ih);
     z
 }
 
