@@ -138,7 +138,7 @@ impl Kernel {
 }
 
 /// True if CPUID names the vendor "AuthenticAMD".
-fn cpu_is_amd() -> bool {
+pub(super) fn cpu_is_amd() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: CPUID leaf 0 exists on every x86_64 CPU and only reads

@@ -28,6 +28,7 @@ pub use kernel::{GemmScalar, Tiles};
 use super::pool;
 use super::{MatMut, MatRef, Scalar};
 use kernel::{BSource, CPtr, Task};
+use std::sync::OnceLock;
 
 /// op(X): use X as stored, or its transpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,13 +42,38 @@ pub enum Op {
 /// Below this many multiply-adds a product runs on one thread.
 pub const PARALLEL_MIN_MACS: usize = 1 << 18;
 
-/// The same threshold for a product with a pre-packed B. Such a product packs
-/// nothing, so splitting it costs only the pool's hand-off (0.4 µs on two
-/// cores when this was set, about 0.25 now): at B = 1 the step product of a
-/// GRU or LSTM with H = 128 (49 152 and 65 536 multiply-adds, 1–1.4 µs on one
-/// core of an AMD EPYC Zen 5, each core then reading its half of W_hh from
-/// its own L2) is worth splitting, and a vanilla RNN's (16 384) is not.
-pub const PARALLEL_MIN_MACS_PACKED: usize = 1 << 15;
+/// The same threshold for a product with a pre-packed B, on an AMD CPU (see
+/// `parallel_min_macs_packed`). Such a product packs nothing, so splitting it
+/// costs only the pool's hand-off (0.4 µs on two cores when this was set,
+/// about 0.25 now): at B = 1 the step product of a GRU or LSTM with H = 128
+/// (49 152 and 65 536 multiply-adds, 1–1.4 µs on one core of an AMD EPYC Zen
+/// 5, each core then reading its half of W_hh from its own L2) is worth
+/// splitting, and a vanilla RNN's (16 384) is not.
+pub const PARALLEL_MIN_MACS_PACKED_AMD: usize = 1 << 15;
+
+/// The threshold for a product with a pre-packed B on other CPUs. On a 2-core
+/// Intel Xeon (Sapphire Rapids class; the pool's empty job 0.41 µs), `bench
+/// gemm --m 1 --prepacked`, 1 thread against 2, two runs each: (k, n) =
+/// (128, 512) 1.8–1.9 → 2.0 µs and (512, 128) 1.8–1.9 → 2.5–2.9 µs (65 536
+/// multiply-adds: splitting loses), (256, 512) 3.6 → 2.9–3.6 and (512, 256)
+/// 3.3–3.5 → 2.5–2.6 µs (131 072: it wins), (256, 1024) 6.8–7.1 → 4.7 µs.
+pub const PARALLEL_MIN_MACS_PACKED: usize = 1 << 17;
+
+/// `PARALLEL_MIN_MACS_PACKED_AMD` on an AMD CPU, else
+/// `PARALLEL_MIN_MACS_PACKED`: where the split starts to pay depends on how
+/// fast the two cores hand work over, which no feature flag tells, so the
+/// vendor decides, as for the AVX-512 tile (`Kernel::best`). Either way the
+/// split changes no value (each element is the same sum).
+pub fn parallel_min_macs_packed() -> usize {
+    static MIN: OnceLock<usize> = OnceLock::new();
+    *MIN.get_or_init(|| {
+        if dispatch::cpu_is_amd() {
+            PARALLEL_MIN_MACS_PACKED_AMD
+        } else {
+            PARALLEL_MIN_MACS_PACKED
+        }
+    })
+}
 
 fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
     match op {
@@ -354,7 +380,7 @@ fn run<T: Scalar>(
     let col_slivers = n.div_ceil(t.nr);
     let row_slivers = m.div_ceil(t.mr);
     let min_macs = if matches!(b, BSource::Packed(_)) {
-        PARALLEL_MIN_MACS_PACKED
+        parallel_min_macs_packed()
     } else {
         PARALLEL_MIN_MACS
     };
