@@ -2,7 +2,9 @@
 //! for all four transpose combinations, at awkward shapes; the pre-packed
 //! operand against the plain one; and bit-exact results across thread counts.
 
-use seqmodels::linalg::gemm::{gemm_naive, gemm_prepacked_with, gemm_with};
+use seqmodels::linalg::gemm::{
+    column_sums, gemm_naive, gemm_prepacked_with, gemm_tn_col_sums_with, gemm_with,
+};
 use seqmodels::linalg::{Kernel, MatMut, MatRef, Matrix, Op, PackedB, Scalar};
 use seqmodels::rng::Rng;
 
@@ -320,6 +322,75 @@ fn prepacked_equals_plain<T: Scalar>() {
             }
         }
     }
+}
+
+/// The bits of every value, so that −0 and +0 differ.
+fn bits<T: Scalar>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|x| x.to_f64().to_bits()).collect()
+}
+
+fn col_sums_match_the_plain_pass<T: Scalar>() {
+    let mut rng = Rng::new(11);
+    for kernel in Kernel::supported_paths() {
+        for &(m, k, n) in &[
+            (1, 50, 30),      // one column of A: the batch-1 shortcut must not skip the sums
+            (40, 600, 90),    // one row block, several KC blocks
+            (1024, 300, 64),  // split over rows on 2 and 3 threads
+            (40, 300, 2000),  // split over columns: one part sums
+            (1300, 70, 1200), // several row and column blocks (A packed once per column block)
+            (30, 0, 20),      // k = 0: nothing to add
+            (30, 20, 0),      // n = 0: no product, the sums still
+        ] {
+            for alpha in [0.5, 0.0] {
+                let (a, b, c0) = operands::<T>(&mut rng, (Op::T, Op::N), (m, k, n));
+                let s0: Vec<T> = (0..m).map(|i| T::from_f64(0.25 * i as f64 - 3.0)).collect();
+                let mut want_sums = s0.clone();
+                column_sums(a.view(), &mut want_sums);
+                let mut want_c = c0.clone();
+                gemm_with(
+                    kernel,
+                    1,
+                    Op::T,
+                    Op::N,
+                    T::from_f64(alpha),
+                    a.view(),
+                    b.view(),
+                    T::from_f64(-2.0),
+                    want_c.view_mut(),
+                );
+                for threads in [1, 2, 3] {
+                    let (mut c, mut sums) = (c0.clone(), s0.clone());
+                    gemm_tn_col_sums_with(
+                        kernel,
+                        threads,
+                        T::from_f64(alpha),
+                        a.view(),
+                        b.view(),
+                        T::from_f64(-2.0),
+                        c.view_mut(),
+                        &mut sums,
+                    );
+                    let at = format!(
+                        "{} {} ({m}, {k}, {n}) α = {alpha}, {threads} threads",
+                        kernel.name(),
+                        T::DTYPE
+                    );
+                    assert_eq!(bits(&sums), bits(&want_sums), "{at}: sums differ");
+                    assert_eq!(
+                        bits(c.as_slice()),
+                        bits(want_c.as_slice()),
+                        "{at}: C differs"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn col_sums_of_the_packed_a_are_bit_identical_to_a_plain_pass() {
+    col_sums_match_the_plain_pass::<f32>();
+    col_sums_match_the_plain_pass::<f64>();
 }
 
 #[test]

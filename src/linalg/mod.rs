@@ -17,7 +17,7 @@ mod scalar;
 pub mod simd;
 mod workspace;
 
-pub use gemm::{gemm, gemm_prepacked, Kernel, Op, PackedB};
+pub use gemm::{gemm, gemm_prepacked, gemm_tn_col_sums, Kernel, Op, PackedB};
 pub use matrix::{assert_same_shape, MatMut, MatRef, Matrix};
 pub use scalar::Scalar;
 pub use workspace::Workspace;

@@ -21,7 +21,7 @@ use super::vanilla::{rnn_backward_ws, rnn_forward_ws, RnnCache};
 use super::{CellKind, CellParams, State};
 use crate::linalg::pool;
 use crate::linalg::simd::vectorized;
-use crate::linalg::{gemm, MatRef, Matrix, Op, Scalar, Workspace};
+use crate::linalg::{gemm, gemm_tn_col_sums, MatRef, Matrix, Op, Scalar, Workspace};
 
 /// Values a pass over a whole sequence (all T·B rows: the bias of Z_x, the
 /// bias gradients, the copy into [A_prev | X]) must cover before it is split
@@ -295,18 +295,20 @@ pub(crate) fn input_gradients<T: Scalar>(
     want_dx: bool,
 ) -> Matrix<T> {
     match one_hot_positions(x) {
-        Some(ids) => one_hot_weight_gradient(&ids, dz, &mut grads.weight_ih),
-        None => gemm(
-            Op::T,
-            Op::N,
+        Some(ids) => {
+            one_hot_weight_gradient(&ids, dz, &mut grads.weight_ih);
+            column_sums_into(dz, &mut grads.bias_ih);
+        }
+        // db_ih from the packed copy of dZᵀ the product makes.
+        None => gemm_tn_col_sums(
             T::ONE,
             dz,
             x,
             T::ONE,
             grads.weight_ih.view_mut(),
+            &mut grads.bias_ih,
         ),
     }
-    column_sums_into(dz, &mut grads.bias_ih);
     input_dx(p, dz, ws, want_dx)
 }
 
@@ -343,7 +345,8 @@ fn input_dx<T: Scalar>(
 /// act on [a⟨t−1⟩, x⟨t⟩]; so here: one GEMM dZᵀ·[A_prev | X] gives
 /// [dW_hh | dW_ih]. Two GEMMs would each copy all of dZ (N·G·H values, 8 MiB
 /// of f32 at the benchmark's (64, 32, 64, 256) LSTM) into packed form; one
-/// copies it once, and the bias sums also read dZ once for both biases.
+/// copies it once; and the bias sums, one set for both biases, are taken
+/// from that packed copy (`gemm_tn_col_sums`) instead of another pass over dZ.
 /// With gradients starting from zero, as in training, each value has the same
 /// bits as from the two GEMMs (the GEMM adds its KC blocks into a zero C in
 /// the same order); accumulated onto nonzero gradients, it is one rounding
@@ -374,10 +377,20 @@ pub(crate) fn weight_gradients<T: Scalar>(
             row[hsz..].copy_from_slice(x.row(*i * per + r));
         }
     });
-    // [dW_hh | dW_ih] = dZᵀ · [A_prev | X]: (G·H, H + I).
+    // [dW_hh | dW_ih] = dZᵀ · [A_prev | X]: (G·H, H + I), and db_hh = db_ih
+    // = Σ_rows dZ, summed once, from the packed copy of dZᵀ the product makes.
     let gh = dz.cols();
     let mut dw = ws.take(gh, w);
-    gemm(Op::T, Op::N, T::ONE, dz, ax.view(), T::ZERO, dw.view_mut());
+    let mut db = ws.take(1, gh);
+    db.as_mut_slice().fill(T::ZERO);
+    gemm_tn_col_sums(
+        T::ONE,
+        dz,
+        ax.view(),
+        T::ZERO,
+        dw.view_mut(),
+        db.as_mut_slice(),
+    );
     let per = gh.div_ceil(pass_parts(gh * w, gh));
     let parts = dw
         .as_slice()
@@ -401,10 +414,6 @@ pub(crate) fn weight_gradients<T: Scalar>(
             },
         )
     });
-    // db_hh = db_ih = Σ_rows dZ, summed once.
-    let mut db = ws.take(1, dz.cols());
-    db.as_mut_slice().fill(T::ZERO);
-    column_sums_into(dz, db.as_mut_slice());
     for ((g_hh, g_ih), &d) in grads
         .bias_hh
         .iter_mut()
@@ -431,22 +440,22 @@ pub(crate) fn weight_hh_gradient<T: Scalar>(
 ) {
     let rows = dz.cols();
     let hsz = grads.weight_hh.cols();
-    gemm(
-        Op::T,
-        Op::N,
+    gemm_tn_col_sums(
         T::ONE,
         dz,
         a_prev,
         T::ONE,
         grads.weight_hh.block_mut(row0, 0, rows, hsz),
+        &mut grads.bias_hh[row0..row0 + rows],
     );
-    column_sums_into(dz, &mut grads.bias_hh[row0..row0 + rows]);
 }
 
 /// `out[j] += Σ_i m[i, j]`, adding row by row in order. (Compiled for the
 /// active vectors: at T·B = 2048 rows of 4H = 1024 this pass is a read of
-/// 8 MiB.) A large pass is cut into blocks of columns (multiples of 16) on
-/// the pool's threads; each column is still summed in row order.
+/// 8 MiB, which is why a bias gradient beside a GEMM is summed inside it,
+/// `gemm_tn_col_sums`, to the same bits; this pass is left for one-hot X.)
+/// A large pass is cut into blocks of columns (multiples of 16) on the pool's
+/// threads; each column is still summed in row order.
 fn column_sums_into<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
     let cols = out.len();
     if cols == 0 {

@@ -84,10 +84,11 @@ pub(crate) struct Task<'a, T> {
 pub trait GemmScalar: Sized + Copy + 'static {
     /// Blocking parameters for a path.
     fn tiles(kernel: Kernel) -> Tiles;
-    /// Runs one task on the given path.
+    /// Runs one task on the given path; with `sums`, also adds the row sums
+    /// of the task's rows of op(A) into it (see `gemm_tn_col_sums`).
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn run_task(kernel: Kernel, task: &Task<'_, Self>);
+    fn run_task(kernel: Kernel, task: &Task<'_, Self>, sums: Option<&mut [Self]>);
     /// Lends this thread's two packing buffers (reused across calls, so the
     /// time loop of an RNN does not allocate).
     #[doc(hidden)]
@@ -321,11 +322,12 @@ fn store_row<T: Scalar>(c: CPtr<T>, i: usize, j0: usize, values: &[T], alpha: T,
 pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
     task: &Task<'_, T>,
     t: Tiles,
+    mut sums: Option<&mut [T]>,
     abuf: &mut Vec<T>,
     bbuf: &mut Vec<T>,
 ) {
     debug_assert!(t.mr == MR && t.nr == NR, "tile constants disagree");
-    if task.i1 - task.i0 == 1 {
+    if task.i1 - task.i0 == 1 && sums.is_none() {
         match task.b {
             BSource::Packed(pb) => return row_times_packed::<T, NR, FMA>(task, t.kc, pb, abuf),
             BSource::Plain(Op::N, b) => return row_times_plain::<T, FMA>(task, t.kc, &b, abuf),
@@ -373,6 +375,9 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
             // The first KC block applies β; later blocks add to what is there.
             let beta = if pc == 0 { task.beta } else { T::ONE };
             pack_a::<T, MR>(task.op_a, &task.a, m0, m1 - m0, pc, kc, abuf);
+            if let Some(sums) = sums.as_deref_mut() {
+                add_row_sums::<T, MR>(abuf, m1 - m0, kc, sums);
+            }
             for (jc, nc) in col_blocks.clone() {
                 if let (true, BSource::Plain(op_b, b)) = (small_a_plain_b, task.b) {
                     // As GotoBLAS does: pack B a few slivers at a time and
@@ -422,6 +427,11 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
             // Loop 3: blocks of MC rows.
             for (ic, mc) in row_blocks.clone() {
                 pack_a::<T, MR>(task.op_a, &task.a, ic, mc, pc, kc, abuf);
+                // Row sums once, in the first column block (A is packed
+                // again for every other one).
+                if let (true, Some(sums)) = (jc == n0, sums.as_deref_mut()) {
+                    add_row_sums::<T, MR>(abuf, mc, kc, &mut sums[ic - m0..ic - m0 + mc]);
+                }
                 a_block_times_b_block::<T, MR, NR, FMA>(
                     task,
                     abuf,
@@ -434,6 +444,27 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
             }
             pc += kc;
         }
+    }
+}
+
+/// `sums[i] += op(A)[i, p]` for each of the `kc` steps p of a packed A block
+/// of `mc` rows, in order of p, read from the packed copy (the block is in
+/// L1 or L2 right after `pack_a`). Called once per KC block, in order, so
+/// each sum adds the values of its row of op(A) one by one in order of p: the
+/// sum a pass down the rows of A forms (see `gemm_tn_col_sums`).
+#[inline(always)]
+fn add_row_sums<T: Scalar, const MR: usize>(packed: &[T], mc: usize, kc: usize, sums: &mut [T]) {
+    let slivers = packed.chunks_exact(MR * kc).take(mc.div_ceil(MR));
+    for (s, sliver) in slivers.enumerate() {
+        let rows = MR.min(mc - s * MR);
+        let mut acc = [T::ZERO; MR];
+        acc[..rows].copy_from_slice(&sums[s * MR..s * MR + rows]);
+        for step in sliver.chunks_exact(MR) {
+            for i in 0..MR {
+                acc[i] += step[i];
+            }
+        }
+        sums[s * MR..s * MR + rows].copy_from_slice(&acc[..rows]);
     }
 }
 
@@ -1110,34 +1141,69 @@ const F64_PORTABLE: Tiles = Tiles {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn f32_avx512(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
-    driver::<f32, 9, 48, true>(task, F32_AVX512, abuf, bbuf)
+fn f32_avx512(
+    task: &Task<'_, f32>,
+    sums: Option<&mut [f32]>,
+    abuf: &mut Vec<f32>,
+    bbuf: &mut Vec<f32>,
+) {
+    driver::<f32, 9, 48, true>(task, F32_AVX512, sums, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn f32_avx512_wide(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
-    driver::<f32, 6, 64, true>(task, F32_AVX512_WIDE, abuf, bbuf)
+fn f32_avx512_wide(
+    task: &Task<'_, f32>,
+    sums: Option<&mut [f32]>,
+    abuf: &mut Vec<f32>,
+    bbuf: &mut Vec<f32>,
+) {
+    driver::<f32, 6, 64, true>(task, F32_AVX512_WIDE, sums, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn f32_avx2(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
-    driver::<f32, 6, 16, true>(task, F32_AVX2, abuf, bbuf)
+fn f32_avx2(
+    task: &Task<'_, f32>,
+    sums: Option<&mut [f32]>,
+    abuf: &mut Vec<f32>,
+    bbuf: &mut Vec<f32>,
+) {
+    driver::<f32, 6, 16, true>(task, F32_AVX2, sums, abuf, bbuf)
 }
-fn f32_portable(task: &Task<'_, f32>, abuf: &mut Vec<f32>, bbuf: &mut Vec<f32>) {
-    driver::<f32, 6, 8, false>(task, F32_PORTABLE, abuf, bbuf)
+fn f32_portable(
+    task: &Task<'_, f32>,
+    sums: Option<&mut [f32]>,
+    abuf: &mut Vec<f32>,
+    bbuf: &mut Vec<f32>,
+) {
+    driver::<f32, 6, 8, false>(task, F32_PORTABLE, sums, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn f64_avx512(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
-    driver::<f64, 9, 24, true>(task, F64_AVX512, abuf, bbuf)
+fn f64_avx512(
+    task: &Task<'_, f64>,
+    sums: Option<&mut [f64]>,
+    abuf: &mut Vec<f64>,
+    bbuf: &mut Vec<f64>,
+) {
+    driver::<f64, 9, 24, true>(task, F64_AVX512, sums, abuf, bbuf)
 }
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn f64_avx2(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
-    driver::<f64, 6, 8, true>(task, F64_AVX2, abuf, bbuf)
+fn f64_avx2(
+    task: &Task<'_, f64>,
+    sums: Option<&mut [f64]>,
+    abuf: &mut Vec<f64>,
+    bbuf: &mut Vec<f64>,
+) {
+    driver::<f64, 6, 8, true>(task, F64_AVX2, sums, abuf, bbuf)
 }
-fn f64_portable(task: &Task<'_, f64>, abuf: &mut Vec<f64>, bbuf: &mut Vec<f64>) {
-    driver::<f64, 6, 4, false>(task, F64_PORTABLE, abuf, bbuf)
+fn f64_portable(
+    task: &Task<'_, f64>,
+    sums: Option<&mut [f64]>,
+    abuf: &mut Vec<f64>,
+    bbuf: &mut Vec<f64>,
+) {
+    driver::<f64, 6, 4, false>(task, F64_PORTABLE, sums, abuf, bbuf)
 }
 
 thread_local! {
@@ -1155,19 +1221,21 @@ impl GemmScalar for f32 {
         }
     }
     #[allow(private_interfaces)]
-    fn run_task(kernel: Kernel, task: &Task<'_, f32>) {
+    fn run_task(kernel: Kernel, task: &Task<'_, f32>, sums: Option<&mut [f32]>) {
         match kernel {
             // SAFETY: `Kernel::Avx512` is only ever selected after
             // `Kernel::supported` has confirmed avx512f, avx2 and fma.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f32_avx512(task, a, b) }),
+            Kernel::Avx512 => Self::with_buffers(|a, b| unsafe { f32_avx512(task, sums, a, b) }),
             // SAFETY: as for `Kernel::Avx512`, whose features it needs.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512Wide => Self::with_buffers(|a, b| unsafe { f32_avx512_wide(task, a, b) }),
+            Kernel::Avx512Wide => {
+                Self::with_buffers(|a, b| unsafe { f32_avx512_wide(task, sums, a, b) })
+            }
             // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f32_avx2(task, a, b) }),
-            _ => Self::with_buffers(|a, b| f32_portable(task, a, b)),
+            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f32_avx2(task, sums, a, b) }),
+            _ => Self::with_buffers(|a, b| f32_portable(task, sums, a, b)),
         }
     }
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
@@ -1190,18 +1258,18 @@ impl GemmScalar for f64 {
         }
     }
     #[allow(private_interfaces)]
-    fn run_task(kernel: Kernel, task: &Task<'_, f64>) {
+    fn run_task(kernel: Kernel, task: &Task<'_, f64>, sums: Option<&mut [f64]>) {
         match kernel {
             // SAFETY: `Kernel::Avx512` is only ever selected after
             // `Kernel::supported` has confirmed avx512f, avx2 and fma.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 | Kernel::Avx512Wide => {
-                Self::with_buffers(|a, b| unsafe { f64_avx512(task, a, b) })
+                Self::with_buffers(|a, b| unsafe { f64_avx512(task, sums, a, b) })
             }
             // SAFETY: `Kernel::Avx2` is only selected after avx2 and fma are detected.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f64_avx2(task, a, b) }),
-            _ => Self::with_buffers(|a, b| f64_portable(task, a, b)),
+            Kernel::Avx2 => Self::with_buffers(|a, b| unsafe { f64_avx2(task, sums, a, b) }),
+            _ => Self::with_buffers(|a, b| f64_portable(task, sums, a, b)),
         }
     }
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {

@@ -144,10 +144,92 @@ pub fn gemm_with<T: Scalar>(
         alpha,
         beta,
         c,
-        m,
-        n,
-        k,
+        (m, n, k),
+        None,
     );
+}
+
+/// `C ← α·Aᵀ·B + β·C`, and `sums[i] += Σ_p A[p, i]`: a weight gradient
+/// dW = dZᵀ·X together with its bias gradient db = Σ_rows dZ. The sums are
+/// read from the packed copy of Aᵀ the product makes anyway, instead of in a
+/// second pass over all of A (8 MiB of f32 at an LSTM's (64, 32, 64, 256)),
+/// and each is formed as that pass forms it: `sums[i] += A[p, i]` for p in
+/// order, from the value `sums[i]` holds. So the sums have the bits of
+/// `column_sums` below, on every path and thread count, and C those of `gemm`.
+/// `a`: (k, m), `b`: (k, n), `c`: (m, n), `sums`: m values.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_tn_col_sums<T: Scalar>(
+    alpha: T,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    beta: T,
+    c: MatMut<T>,
+    sums: &mut [T],
+) {
+    gemm_tn_col_sums_with(
+        Kernel::active(),
+        pool::threads(),
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+        sums,
+    )
+}
+
+/// `gemm_tn_col_sums` on an explicit kernel path and thread count.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_tn_col_sums_with<T: Scalar>(
+    kernel: Kernel,
+    threads: usize,
+    alpha: T,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    beta: T,
+    c: MatMut<T>,
+    sums: &mut [T],
+) {
+    let (k, m) = a.shape();
+    let (kb, n) = b.shape();
+    check_shapes(
+        Op::T,
+        a.shape(),
+        Op::N,
+        b.shape(),
+        c.shape(),
+        k == kb && c.shape() == (m, n),
+    );
+    assert_eq!(
+        sums.len(),
+        m,
+        "gemm_tn_col_sums: {} sums for the {m} columns of A",
+        sums.len()
+    );
+    run(
+        kernel,
+        threads,
+        Op::T,
+        a,
+        BSource::Plain(Op::N, b),
+        alpha,
+        beta,
+        c,
+        (m, n, k),
+        Some(sums),
+    );
+}
+
+/// `out[j] += Σ_i m[i, j]`, adding row by row in order: the sums
+/// `gemm_tn_col_sums` forms, as a plain loop (its tests compare the two).
+pub fn column_sums<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
+    for i in 0..m.rows() {
+        for (o, &v) in out.iter_mut().zip(m.row(i)) {
+            *o += v;
+        }
+    }
 }
 
 #[track_caller]
@@ -311,9 +393,8 @@ pub fn gemm_prepacked_with<T: Scalar>(
         alpha,
         beta,
         c,
-        m,
-        n,
-        k,
+        (m, n, k),
+        None,
     );
 }
 
@@ -327,15 +408,27 @@ fn run<T: Scalar>(
     alpha: T,
     beta: T,
     mut c: MatMut<T>,
-    m: usize,
-    n: usize,
-    k: usize,
+    (m, n, k): (usize, usize, usize),
+    mut sums: Option<&mut [T]>,
 ) {
     assert!(
         kernel.supported(),
         "gemm: kernel path {} is not supported by this CPU",
         kernel.name()
     );
+    if m == 0 || n == 0 || k == 0 || alpha == T::ZERO {
+        // No product to pack A for: the row sums of op(A) by a plain loop.
+        if let Some(sums) = sums.as_deref_mut() {
+            for p in 0..k {
+                for (i, s) in sums.iter_mut().enumerate() {
+                    *s += match op_a {
+                        Op::N => a.row(i)[p],
+                        Op::T => a.row(p)[i],
+                    };
+                }
+            }
+        }
+    }
     if m == 0 || n == 0 {
         return;
     }
@@ -390,7 +483,7 @@ fn run<T: Scalar>(
         threads.max(1)
     };
     if threads == 1 {
-        T::run_task(kernel, &task(0, m, 0, n));
+        T::run_task(kernel, &task(0, m, 0, n), sums);
         return;
     }
     // Split the output between the threads. Each thread packs its own copy of
@@ -407,18 +500,50 @@ fn run<T: Scalar>(
         row_slivers < threads && col_slivers > row_slivers
     };
     let parts = if by_cols { col_slivers } else { row_slivers }.min(threads);
-    let run_part = |p: usize| {
-        if by_cols {
-            let j0 = (p * col_slivers / parts) * t.nr;
-            let j1 = (((p + 1) * col_slivers / parts) * t.nr).min(n);
-            T::run_task(kernel, &task(0, m, j0, j1));
-        } else {
-            let i0 = (p * row_slivers / parts) * t.mr;
-            let i1 = (((p + 1) * row_slivers / parts) * t.mr).min(m);
-            T::run_task(kernel, &task(i0, i1, 0, n));
-        }
+    let cols = |p: usize| {
+        let j0 = (p * col_slivers / parts) * t.nr;
+        (j0, (((p + 1) * col_slivers / parts) * t.nr).min(n))
     };
-    pool::parallel_for(threads, parts, &run_part);
+    let rows = |p: usize| {
+        let i0 = (p * row_slivers / parts) * t.mr;
+        (i0, (((p + 1) * row_slivers / parts) * t.mr).min(m))
+    };
+    let Some(sums) = sums else {
+        let run_part = |p: usize| {
+            if by_cols {
+                let (j0, j1) = cols(p);
+                T::run_task(kernel, &task(0, m, j0, j1), None);
+            } else {
+                let (i0, i1) = rows(p);
+                T::run_task(kernel, &task(i0, i1, 0, n), None);
+            }
+        };
+        pool::parallel_for(threads, parts, &run_part);
+        return;
+    };
+    // With row sums: split over columns, every part packs all of A, and the
+    // first part alone sums it; split over rows, each part sums its rows.
+    let mut pieces: Vec<(usize, Option<&mut [T]>)> = Vec::with_capacity(parts);
+    let mut rest = Some(sums);
+    for p in 0..parts {
+        let piece = if by_cols {
+            rest.take()
+        } else {
+            let (i0, i1) = rows(p);
+            let (head, tail) = rest.take().unwrap_or_default().split_at_mut(i1 - i0);
+            rest = Some(tail);
+            Some(head)
+        };
+        pieces.push((p, piece));
+    }
+    pool::parallel_parts(threads, pieces, &|(p, piece)| {
+        let ((i0, i1), (j0, j1)) = if by_cols {
+            ((0, m), cols(*p))
+        } else {
+            (rows(*p), (0, n))
+        };
+        T::run_task(kernel, &task(i0, i1, j0, j1), piece.as_deref_mut());
+    });
 }
 
 /// The reference: a naive triple loop, accumulating each dot product in f64.
