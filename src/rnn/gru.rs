@@ -142,8 +142,9 @@ fn gru_after_step_backward<T: Scalar>(
             dx[2 * hidden + j] = dan;
             dhh[j] = dar;
             dhh[hidden + j] = daz;
-            dhh[2 * hidden + j] = dan * r;
-            dzh_n[o + j] = dan * r;
+            let dhn = dan * r;
+            dhh[2 * hidden + j] = dhn;
+            dzh_n[o + j] = dhn;
         }
     }
 }
