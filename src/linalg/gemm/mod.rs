@@ -155,7 +155,8 @@ pub fn gemm_with<T: Scalar>(
 /// second pass over all of A (8 MiB of f32 at an LSTM's (64, 32, 64, 256)),
 /// and each is formed as that pass forms it: `sums[i] += A[p, i]` for p in
 /// order, from the value `sums[i]` holds. So the sums have the bits of
-/// `column_sums` below, on every path and thread count, and C those of `gemm`.
+/// `Matrix::add_column_sums_into`, on every path and thread count, and C
+/// those of `gemm`.
 /// `a`: (k, m), `b`: (k, n), `c`: (m, n), `sums`: m values.
 #[track_caller]
 #[allow(clippy::too_many_arguments)]
@@ -220,16 +221,6 @@ pub fn gemm_tn_col_sums_with<T: Scalar>(
         (m, n, k),
         Some(sums),
     );
-}
-
-/// `out[j] += Σ_i m[i, j]`, adding row by row in order: the sums
-/// `gemm_tn_col_sums` forms, as a plain loop (its tests compare the two).
-pub fn column_sums<T: Scalar>(m: MatRef<T>, out: &mut [T]) {
-    for i in 0..m.rows() {
-        for (o, &v) in out.iter_mut().zip(m.row(i)) {
-            *o += v;
-        }
-    }
 }
 
 #[track_caller]
