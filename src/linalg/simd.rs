@@ -4,8 +4,10 @@
 //! x86_64 baseline they use 128-bit vectors; `vectorized` compiles the same
 //! closure body inside a function with AVX-512 or AVX2 enabled (chosen like
 //! the GEMM path, `Kernel::active`), so LLVM can use 512- or 256-bit vectors.
-//! The arithmetic is the same on every path (the closures use no `mul_add`),
-//! so the results are bit-identical whichever runs.
+//! The arithmetic is the same on every path (a `mul_add` in a closure is one
+//! exactly rounded operation on each of them: an FMA instruction here, the C
+//! library's `fma` in the plain build), so the results are bit-identical
+//! whichever runs.
 
 use super::Kernel;
 
