@@ -102,50 +102,90 @@ fn state_gradient_matches_central_differences() {
 
 /// What the picture shows: the vanilla RNN's gradient fades with distance
 /// far faster than the LSTM's, both at initialisation and after training on
-/// the agreement task (500 steps, the recipe of `tests/learning_agreement.rs`).
+/// the agreement task (500 steps, the recipe of `tests/learning_agreement.rs`),
+/// on seeds 1 to 5 (the picture's is 1).
 ///
-/// The thresholds are what the mechanism predicts, not fitted figures: at
-/// initialisation the RNN's Jacobian diag(1 − a²)·W_aa has norm about
-/// ρ(W_aa) ≈ 0.6 (PyTorch's init), so 30 steps leave ~0.6³⁰ ≈ 2e-7 or less,
-/// while the LSTM's cell path keeps Γf ≈ σ(2) ≈ 0.88 per step (the recipe's
-/// forget bias), 0.88³⁰ ≈ 2e-2 — five orders of magnitude apart; we ask for
-/// three. After training we ask for one (seeds 1–3 gave 6, 2 and 1 orders).
+/// At initialisation the thresholds are what the mechanism predicts, not
+/// fitted figures, and every seed must meet them: the RNN's Jacobian
+/// diag(1 − a²)·W_aa has norm about ρ(W_aa) ≈ 0.6 (PyTorch's init), so 30
+/// steps leave ~0.6³⁰ ≈ 2e-7 or less, while the LSTM's cell path keeps
+/// Γf ≈ σ(2) ≈ 0.88 per step (the recipe's forget bias), 0.88³⁰ ≈ 2e-2 —
+/// five orders of magnitude apart; we ask for three, and for less than a
+/// millionth left of the RNN's.
+///
+/// After training, training decides, and no single seed is safe: the LSTM
+/// learns the task on every seed and the RNN on none, but an RNN left at
+/// chance can sit where its gradient hardly fades. Here seeds 1–5 put the
+/// trained RNN's ratio at d = 30 below the LSTM's by 6.5, 3.6, 1.1, −0.3 and
+/// 11.7 orders of magnitude; with the f32 exp polynomial on fused
+/// multiply-adds (a change tried and not kept, nineteenth session) by −3.4,
+/// 3.6, 1.4, 1.2 and 3.7. So we ask for one order on a majority of the seeds.
 #[test]
 fn rnn_gradient_vanishes_faster_than_lstm() {
-    let mut cfg = VanishingConfig::new(DEFAULT_SEED);
-    cfg.cells = vec![cell("rnn"), CellKind::Lstm];
-    let r = vanishing(&cfg, &mut |_, _, _| {}).unwrap();
-    print!("{}", r.table());
-    assert_eq!(r.steps, agreement::MAX_CLAUSE + 5);
-    let (rnn, lstm) = (&r.profiles[0], &r.profiles[1]);
-    for (name, a, b, factor) in [
-        ("init", &rnn.0, &lstm.0, 1e3),
-        ("trained", &rnn.1, &lstm.1, 1e1),
-    ] {
-        for &d in &RATIO_DISTANCES {
-            assert!(a.ratio(d).is_finite() && a.ratio(d) > 0.0, "{name} d={d}");
+    let mut fading_after_training = 0;
+    for seed in 1..=5 {
+        let mut cfg = VanishingConfig::new(seed);
+        cfg.cells = vec![cell("rnn"), CellKind::Lstm];
+        let r = vanishing(&cfg, &mut |_, _, _| {}).unwrap();
+        println!("seed {seed}:");
+        print!("{}", r.table());
+        assert_eq!(r.steps, agreement::MAX_CLAUSE + 5);
+        let (rnn, lstm) = (&r.profiles[0], &r.profiles[1]);
+        for (a, b) in [(&rnn.0, &lstm.0), (&rnn.1, &lstm.1)] {
+            for &d in &RATIO_DISTANCES {
+                assert!(
+                    a.ratio(d).is_finite() && a.ratio(d) > 0.0,
+                    "seed {seed} d={d}"
+                );
+                assert!(
+                    b.ratio(d).is_finite() && b.ratio(d) > 0.0,
+                    "seed {seed} d={d}"
+                );
+            }
         }
+        let (a, b) = (&rnn.0, &lstm.0);
         let r30 = a.ratio(30);
         assert!(
-            r30 * factor < b.ratio(30),
-            "{name}: RNN ratio at d = 30 {r30:e}, LSTM {:e}",
+            r30 * 1e3 < b.ratio(30),
+            "seed {seed}, init: RNN ratio at d = 30 {r30:e}, LSTM {:e}",
             b.ratio(30)
         );
         assert!(
-            r30 * factor < b.cell_ratio(30).unwrap(),
-            "{name}: RNN ratio at d = 30 {r30:e}, LSTM cell {:e}",
+            r30 * 1e3 < b.cell_ratio(30).unwrap(),
+            "seed {seed}, init: RNN ratio at d = 30 {r30:e}, LSTM cell {:e}",
             b.cell_ratio(30).unwrap()
         );
-        // The RNN's own decay: by d = 30 less than a millionth is left.
-        assert!(r30 < 1e-6, "{name}: RNN ratio at d = 30 is {r30:e}");
+        assert!(
+            r30 < 1e-6,
+            "seed {seed}, init: RNN ratio at d = 30 is {r30:e}"
+        );
+        // Training made the LSTM learn the task and left the RNN at chance.
+        assert!(
+            lstm.1.accuracy > 0.95,
+            "seed {seed}: LSTM accuracy {}",
+            lstm.1.accuracy
+        );
+        assert!(
+            rnn.1.accuracy < 0.6,
+            "seed {seed}: RNN accuracy {}",
+            rnn.1.accuracy
+        );
+        let (a, b) = (&rnn.1, &lstm.1);
+        let r30 = a.ratio(30);
+        if r30 * 1e1 < b.ratio(30) && r30 * 1e1 < b.cell_ratio(30).unwrap() {
+            fading_after_training += 1;
+        }
+        if seed == DEFAULT_SEED {
+            // Two panels, three lines each (RNN a, LSTM a, LSTM c).
+            let charts = r.charts();
+            assert_eq!(charts.len(), 2);
+            assert!(charts.iter().all(|c| c.series.len() == 3 && c.log_y));
+        }
     }
-    // Training made the LSTM learn the task and left the RNN at chance.
-    assert!(lstm.1.accuracy > 0.95, "LSTM accuracy {}", lstm.1.accuracy);
-    assert!(rnn.1.accuracy < 0.6, "RNN accuracy {}", rnn.1.accuracy);
-    // Two panels, three lines each (RNN a, LSTM a, LSTM c).
-    let charts = r.charts();
-    assert_eq!(charts.len(), 2);
-    assert!(charts.iter().all(|c| c.series.len() == 3 && c.log_y));
+    assert!(
+        fading_after_training >= 3,
+        "after training the RNN's gradient faded faster on {fading_after_training} of 5 seeds"
+    );
 }
 
 /// The trained models of the experiment are those of `run_agreement` (and so
