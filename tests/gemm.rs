@@ -275,6 +275,11 @@ fn prepacked_equals_plain<T: Scalar>() {
             (1, 300, 130),
             (1, 263, 2500),
             (32, 512, 2048),
+            // RNN and LSTM steps at B = 32, H = 256: a pre-packed B this
+            // small is split over rows on two threads (where the L2 size is
+            // known), a larger one over columns.
+            (32, 256, 256),
+            (32, 1024, 256),
             (7, 300, 130),
             (33, 257, 97),
             // n ≤ 48 with a plain B runs on the 9 × 48 tile under avx512-wide

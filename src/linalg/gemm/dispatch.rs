@@ -155,3 +155,52 @@ pub(super) fn cpu_is_amd() -> bool {
     #[cfg(not(target_arch = "x86_64"))]
     false
 }
+
+/// The size in bytes of one core's L2 cache, as Linux reports it under
+/// `/sys/devices/system/cpu/cpu0/cache` (the level-2 data or unified cache);
+/// `None` where that cannot be read. Only a choice of how to split work
+/// depends on it, never a value.
+pub(super) fn l2_cache_bytes() -> Option<usize> {
+    let dir = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
+    for index in 0..8 {
+        let read = |name: &str| std::fs::read_to_string(dir.join(format!("index{index}/{name}")));
+        let (Ok(level), Ok(kind), Ok(size)) = (read("level"), read("type"), read("size")) else {
+            continue;
+        };
+        if level.trim() == "2" && matches!(kind.trim(), "Unified" | "Data") {
+            return parse_cache_size(size.trim());
+        }
+    }
+    None
+}
+
+/// "2048K" → 2 097 152; also "M", "G" or no suffix (bytes).
+fn parse_cache_size(s: &str) -> Option<usize> {
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: usize = digits.parse().ok()?;
+    let scale = match unit {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cache_size;
+
+    #[test]
+    fn cache_sizes_parse() {
+        assert_eq!(parse_cache_size("2048K"), Some(2 << 20));
+        assert_eq!(parse_cache_size("1M"), Some(1 << 20));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        assert_eq!(parse_cache_size("48KB"), None);
+        assert_eq!(parse_cache_size(""), None);
+    }
+}

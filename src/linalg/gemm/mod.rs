@@ -75,6 +75,14 @@ pub fn parallel_min_macs_packed() -> usize {
     })
 }
 
+/// The most bytes of pre-packed B that a product splits over rows rather
+/// than columns: half of one core's L2 (0 where its size is unknown). See
+/// `gemm_prepacked_with`.
+fn packed_rows_split_max_bytes() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| dispatch::l2_cache_bytes().unwrap_or(0) / 2)
+}
+
 fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
     match op {
         Op::N => (r, c),
@@ -481,10 +489,24 @@ fn run<T: Scalar>(
     // the operand the parts share: all of A when split over columns, all of B
     // when split over rows. So split over columns when A is the smaller
     // operand (m ≤ n) and over rows otherwise, unless that direction has fewer
-    // slivers than threads. A pre-packed B is always split over columns (its
-    // slivers are column blocks, and A is then the small per-step operand).
+    // slivers than threads.
+    //
+    // A pre-packed B (W_hh in an RNN's time loop) is split over columns, each
+    // core reading its part of B, unless B fits in half of one core's L2 and
+    // there are MR rows or more for each thread: then over rows, so that each
+    // core packs only its own rows of A (the step's batch) and keeps all of B
+    // in its L2. At B = 32, H = 256 the column split had each core pack all of
+    // ∂L/∂z⟨t⟩ (32 × 1024) for the backward step product, and gave one core 144
+    // of W_hh's 256 columns (three slivers of 48) and the other 112. On a
+    // 2-core Intel Xeon (2 MiB L2 per core), `bench rnn --threads 2 --seq 64
+    // --batch 32`, old and new binaries alternated 4 times: LSTM (I, H) = (64,
+    // 256) 17.7–18.3 → 17.4–17.6 ms, GRU 18.2–19.0 → 17.0–17.8, RNN 5.71–5.73
+    // → 5.09–5.28, RNN (128, 512) 18.4–18.8 → 16.9–17.6; the LSTM and GRU at
+    // H = 512 (W_hh 3–4 MiB) keep the column split. No value changes: each
+    // element is the same sum either way.
+    let packed_by_rows = m >= threads * t.mr && k * n * T::BYTES <= packed_rows_split_max_bytes();
     let by_cols = if matches!(b, BSource::Packed(_)) {
-        true
+        !packed_by_rows
     } else if m <= n {
         col_slivers >= threads || col_slivers >= row_slivers
     } else {
