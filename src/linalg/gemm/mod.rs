@@ -504,9 +504,8 @@ fn run<T: Scalar>(
     // → 5.09–5.28, RNN (128, 512) 18.4–18.8 → 16.9–17.6; the LSTM and GRU at
     // H = 512 (W_hh 3–4 MiB) keep the column split. No value changes: each
     // element is the same sum either way.
-    let packed_by_rows = m >= threads * t.mr && k * n * T::BYTES <= packed_rows_split_max_bytes();
     let by_cols = if matches!(b, BSource::Packed(_)) {
-        !packed_by_rows
+        m < threads * t.mr || k * n * T::BYTES > packed_rows_split_max_bytes()
     } else if m <= n {
         col_slivers >= threads || col_slivers >= row_slivers
     } else {
