@@ -105,6 +105,10 @@ fn check_paths<T: Scalar>(tol: f64, seed: u64) {
         // Several column blocks and two KC blocks with all rows in one row
         // block: the path that packs each KC slice of A once.
         (11, 300, 1100),
+        // The same past NC as widened for a 2 MiB L2 (1008 for f32 AVX-512,
+        // 504 for f64): 2 · 1008 + 84 joins its last block, 2300 does not.
+        (11, 40, 2100),
+        (11, 300, 2300),
     ];
     for _ in 0..10 {
         shapes.push((

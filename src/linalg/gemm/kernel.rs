@@ -30,7 +30,8 @@ pub struct Tiles {
     pub kc: usize,
     /// Rows of a packed A block (a multiple of MR): MC·KC stays in L2.
     pub mc: usize,
-    /// Columns of a packed B block (a multiple of NR): KC·NC stays in L3.
+    /// Columns of a packed B block (a multiple of NR), sized for half of a
+    /// 1 MiB L2; widened at run time where the L2 is larger (`Task::nc`).
     pub nc: usize,
     /// B slivers packed per pass when a small A block meets a plain B (see
     /// `driver`): few enough that they are still in L1 or L2 when the kernel
@@ -78,6 +79,9 @@ pub(crate) struct Task<'a, T> {
     pub j0: usize,
     /// One past the last column.
     pub j1: usize,
+    /// Columns of a packed B block: the path's NC, or more where the L2
+    /// holds more (see `block_columns` in mod.rs).
+    pub nc: usize,
 }
 
 /// Per-type tile sizes and the three compiled paths.
@@ -339,7 +343,7 @@ pub(crate) fn driver<T: Scalar + GemmScalar, const MR: usize, const NR: usize, c
     // all of A for a sliver of work (n = 1100 with NC = 528 would end in a
     // block of 44 columns), so it joins the block before it instead. Rows in
     // blocks of MC alike.
-    let col_blocks = blocks(n0, n1, t.nc);
+    let col_blocks = blocks(n0, n1, task.nc);
     let row_blocks = blocks(m0, m1, t.mc);
     let a_len = row_blocks
         .clone()
@@ -1065,6 +1069,14 @@ fn pack_slivers<T: Scalar, const NR: usize>(
 // - f64 1024³, NC = 480: 43–45 GFLOP/s; NC = 240: 48–51 (288 and 336 close
 //   behind). 512³: 42–45 against 48–52. The recurrent shapes were unchanged.
 // NC changes no bits: each element is summed over p in the same order.
+// Where one core's L2 is larger, `block_columns` (mod.rs) widens NC to half
+// of it: on the 2-core Xeon with 2 MiB of L2 per core, f32 NC = 1008 and f64
+// 504. A product of 640 columns (the weight gradients [dW_hh | dW_ih] at
+// H = 512, I = 128) then takes one column block instead of 528 + 112, and its
+// A is packed once, not twice. `bench gemm --threads 1`, 3 alternations,
+// GFLOP/s: (1536, 2048, 640) f32 138–146 → 150–155, f64 65–67 → 69–70;
+// 1024³ f32 147–162 → 155–161, f64 74–77 → 75–78; on 2 threads (1536, 2048,
+// 640) 292–294 → 296–301 and 1024³ 277–290 → 287–291.
 //
 // `pass`, the B slivers packed per pass when a small A block meets a plain B
 // (see `driver`), holds a run of each row of B about 1 KiB long:

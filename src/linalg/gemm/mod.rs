@@ -83,6 +83,23 @@ fn packed_rows_split_max_bytes() -> usize {
     *MAX.get_or_init(|| dispatch::l2_cache_bytes().unwrap_or(0) / 2)
 }
 
+/// NC, the columns of one packed `KC × NC` block of B: the path's own NC
+/// (`Tiles::nc`, sized for half of a 1 MiB L2), or as many whole slivers as
+/// fill half of one core's L2 where that is more. Products a little wider
+/// than the path's NC (the weight gradients' H + I = 640 columns at H = 512)
+/// then take one column block, and A, which is packed again for every
+/// column block, is packed once. Only the blocking depends on it, never a
+/// value: each element is summed over p in the same order.
+fn block_columns(t: Tiles, bytes: usize) -> usize {
+    columns_in(t, bytes, packed_rows_split_max_bytes())
+}
+
+/// The NC of `block_columns` for a budget of `bytes_max` bytes of packed B.
+fn columns_in(t: Tiles, bytes: usize, bytes_max: usize) -> usize {
+    let slivers = bytes_max / (t.kc * t.nr * bytes);
+    t.nc.max(slivers * t.nr)
+}
+
 fn op_shape(op: Op, (r, c): (usize, usize)) -> (usize, usize) {
     match op {
         Op::N => (r, c),
@@ -468,6 +485,7 @@ fn run<T: Scalar>(
         i1,
         j0,
         j1,
+        nc: block_columns(t, T::BYTES),
     };
     let col_slivers = n.div_ceil(t.nr);
     let row_slivers = m.div_ceil(t.mr);
@@ -608,5 +626,21 @@ pub fn gemm_naive<T: Scalar>(
                 };
             c.row_mut(i)[j] = T::from_f64(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{columns_in, GemmScalar, Kernel};
+
+    #[test]
+    fn block_columns_fill_half_the_l2_in_whole_slivers() {
+        let (f32_tiles, f64_tiles) = (f32::tiles(Kernel::Avx512), f64::tiles(Kernel::Avx512));
+        // Half of a 2 MiB L2: 1 MiB of 256-deep slivers, 48 (f32) or 24 (f64) wide.
+        assert_eq!(columns_in(f32_tiles, 4, 1 << 20), 21 * 48);
+        assert_eq!(columns_in(f64_tiles, 8, 1 << 20), 21 * 24);
+        // Half of a 1 MiB L2, or an unknown L2: the path's own NC.
+        assert_eq!(columns_in(f32_tiles, 4, 1 << 19), f32_tiles.nc);
+        assert_eq!(columns_in(f64_tiles, 8, 0), f64_tiles.nc);
     }
 }
