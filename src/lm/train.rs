@@ -274,9 +274,14 @@ impl Trainer {
                  smaller --lr or clipping); the model was not updated"
             ));
         }
-        self.opt
+        let all_finite = self
+            .opt
             .step(&mut self.lm.net.tensors_mut(), &self.grads.tensors());
-        if let Some(name) = self.non_finite_parameter() {
+        if !all_finite {
+            // The update says some value is not finite; find which tensor.
+            let name = self
+                .non_finite_parameter()
+                .unwrap_or_else(|| "a parameter".to_string());
             return Err(err!(
                 "step {step}: the update made {name} overflow (infinite or NaN): training \
                  diverged (try a smaller --lr or clipping)"
