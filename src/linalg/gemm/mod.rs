@@ -473,6 +473,7 @@ fn run<T: Scalar>(
         ptr: c.data_mut().as_mut_ptr(),
         ldc: c.stride(),
     };
+    let nc = block_columns(t, T::BYTES);
     let task = |i0: usize, i1: usize, j0: usize, j1: usize| Task {
         op_a,
         a,
@@ -485,7 +486,7 @@ fn run<T: Scalar>(
         i1,
         j0,
         j1,
-        nc: block_columns(t, T::BYTES),
+        nc,
     };
     let col_slivers = n.div_ceil(t.nr);
     let row_slivers = m.div_ceil(t.mr);
