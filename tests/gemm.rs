@@ -290,6 +290,10 @@ fn prepacked_equals_plain<T: Scalar>() {
             // (the pre-packed product stays 6 × 64): the two tiles must agree.
             (25, 100, 27),
             (7, 300, 48),
+            // A plain product with 64 or 50 columns (a sliver of 48 and one
+            // of 16 or 2) and enough rows is split over rows on two threads.
+            (64, 512, 64),
+            (50, 300, 50),
         ] {
             for op_b in [Op::N, Op::T] {
                 for op_a in [Op::N, Op::T] {

@@ -526,7 +526,20 @@ fn run<T: Scalar>(
     let by_cols = if matches!(b, BSource::Packed(_)) {
         m < threads * t.mr || k * n * T::BYTES > packed_rows_split_max_bytes()
     } else if m <= n {
-        col_slivers >= threads || col_slivers >= row_slivers
+        let by_cols = col_slivers >= threads || col_slivers >= row_slivers;
+        // Unless the columns split unevenly and the rows do not: n = 64 is
+        // one sliver of 48 columns and one of 16, so one thread would do
+        // three times the other's work (∂L/∂X = ∂L/∂Z·W_ih at I = 64). Rows
+        // are taken when their largest part is at most 3/4 of the columns'
+        // (each thread then packs all of B, the larger operand, not all of A).
+        let largest = |slivers: usize, width: usize, len: usize| {
+            let parts = threads.min(slivers);
+            let end = |p: usize| (p * slivers / parts * width).min(len);
+            (0..parts).map(|p| end(p + 1) - end(p)).max().unwrap_or(0)
+        };
+        let col_part = m * largest(col_slivers, t.nr, n);
+        let row_part = n * largest(row_slivers, t.mr, m);
+        by_cols && !(row_slivers >= threads && 4 * row_part <= 3 * col_part)
     } else {
         row_slivers < threads && col_slivers > row_slivers
     };
