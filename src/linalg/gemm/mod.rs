@@ -506,9 +506,7 @@ fn run<T: Scalar>(
     }
     // Split the output between the threads. Each thread packs its own copy of
     // the operand the parts share: all of A when split over columns, all of B
-    // when split over rows. So split over columns when A is the smaller
-    // operand (m ≤ n) and over rows otherwise, unless that direction has fewer
-    // slivers than threads.
+    // when split over rows. A plain B: see `plain_split_by_columns`.
     //
     // A pre-packed B (W_hh in an RNN's time loop) is split over columns, each
     // core reading its part of B, unless B fits in half of one core's L2 and
@@ -525,33 +523,12 @@ fn run<T: Scalar>(
     // element is the same sum either way.
     let by_cols = if matches!(b, BSource::Packed(_)) {
         m < threads * t.mr || k * n * T::BYTES > packed_rows_split_max_bytes()
-    } else if m <= n {
-        let by_cols = col_slivers >= threads || col_slivers >= row_slivers;
-        // Unless the columns split unevenly and the rows do not: n = 64 is
-        // one sliver of 48 columns and one of 16, so one thread would do
-        // three times the other's work (∂L/∂X = ∂L/∂Z·W_ih at I = 64). Rows
-        // are taken when their largest part is at most 3/4 of the columns'
-        // (each thread then packs all of B, the larger operand, not all of A).
-        let largest = |slivers: usize, width: usize, len: usize| {
-            let parts = threads.min(slivers);
-            let end = |p: usize| (p * slivers / parts * width).min(len);
-            (0..parts).map(|p| end(p + 1) - end(p)).max().unwrap_or(0)
-        };
-        let col_part = m * largest(col_slivers, t.nr, n);
-        let row_part = n * largest(row_slivers, t.mr, m);
-        by_cols && !(row_slivers >= threads && 4 * row_part <= 3 * col_part)
     } else {
-        row_slivers < threads && col_slivers > row_slivers
+        plain_split_by_columns((m, n), (t.mr, t.nr), threads)
     };
     let parts = if by_cols { col_slivers } else { row_slivers }.min(threads);
-    let cols = |p: usize| {
-        let j0 = (p * col_slivers / parts) * t.nr;
-        (j0, (((p + 1) * col_slivers / parts) * t.nr).min(n))
-    };
-    let rows = |p: usize| {
-        let i0 = (p * row_slivers / parts) * t.mr;
-        (i0, (((p + 1) * row_slivers / parts) * t.mr).min(m))
-    };
+    let cols = |p: usize| part_range(p, parts, col_slivers, t.nr, n);
+    let rows = |p: usize| part_range(p, parts, row_slivers, t.mr, m);
     let Some(sums) = sums else {
         let run_part = |p: usize| {
             if by_cols {
@@ -588,6 +565,48 @@ fn run<T: Scalar>(
         };
         T::run_task(kernel, &task(i0, i1, j0, j1), piece.as_deref_mut());
     });
+}
+
+/// Whether a product with a plain B (C is `m × n`, tiles `mr × nr`) is split
+/// between `threads` threads over columns rather than rows. Each thread packs
+/// its own copy of the operand the parts share (all of A when split over
+/// columns, all of B over rows), so columns when A is the smaller operand
+/// (m ≤ n) and rows otherwise, unless that direction has fewer slivers than
+/// threads; and rows after all at m ≤ n when the columns split unevenly and
+/// the rows do not. n = 64 is one sliver of 48 columns and one of 16, so one
+/// thread would do three times the other's work (∂L/∂X = ∂L/∂Z·W_ih at
+/// I = 64): rows are taken when their largest part is at most 3/4 of the
+/// columns' (rows must win clearly: each thread then packs all of B, the
+/// larger operand). No value depends on it: each element is the same sum.
+fn plain_split_by_columns(
+    (m, n): (usize, usize),
+    (mr, nr): (usize, usize),
+    threads: usize,
+) -> bool {
+    let (row_slivers, col_slivers) = (m.div_ceil(mr), n.div_ceil(nr));
+    if m > n {
+        return row_slivers < threads && col_slivers > row_slivers;
+    }
+    let by_cols = col_slivers >= threads || col_slivers >= row_slivers;
+    let largest = |slivers: usize, width: usize, len: usize| {
+        let parts = threads.min(slivers);
+        let size = |p: usize| {
+            let (start, end) = part_range(p, parts, slivers, width, len);
+            end - start
+        };
+        (0..parts).map(size).max().unwrap_or(0)
+    };
+    let col_part = m * largest(col_slivers, nr, n);
+    let row_part = n * largest(row_slivers, mr, m);
+    by_cols && !(row_slivers >= threads && 4 * row_part <= 3 * col_part)
+}
+
+/// Part `p` of `parts` when `slivers` slivers of `width` rows or columns
+/// (the last cut short at `len`) are shared out in order, as few as possible
+/// apart: its (first, end) row or column.
+fn part_range(p: usize, parts: usize, slivers: usize, width: usize, len: usize) -> (usize, usize) {
+    let start = |q: usize| (q * slivers / parts * width).min(len);
+    (start(p), start(p + 1))
 }
 
 /// The reference: a naive triple loop, accumulating each dot product in f64.
@@ -645,7 +664,25 @@ pub fn gemm_naive<T: Scalar>(
 
 #[cfg(test)]
 mod tests {
-    use super::{columns_in, GemmScalar, Kernel};
+    use super::{columns_in, part_range, plain_split_by_columns, GemmScalar, Kernel};
+
+    #[test]
+    fn uneven_columns_are_split_over_rows() {
+        let (mr, nr) = (9, 48);
+        // n = 64: slivers of 48 and 16 columns; 64 rows in 8 slivers of 9.
+        assert!(!plain_split_by_columns((64, 64), (mr, nr), 2));
+        assert!(!plain_split_by_columns((50, 50), (mr, nr), 2));
+        // Even enough: 100 = 48 + 52 (two slivers and a 4-column one).
+        assert!(plain_split_by_columns((64, 100), (mr, nr), 2));
+        assert!(plain_split_by_columns((64, 512), (mr, nr), 2));
+        // Too few rows to share: columns, however uneven.
+        assert!(plain_split_by_columns((9, 64), (mr, nr), 2));
+        // m > n: rows, unless there are fewer row slivers than threads.
+        assert!(!plain_split_by_columns((512, 64), (mr, nr), 2));
+        assert_eq!(part_range(0, 2, 2, 48, 64), (0, 48));
+        assert_eq!(part_range(1, 2, 2, 48, 64), (48, 64));
+        assert_eq!(part_range(1, 2, 8, 9, 64), (36, 64));
+    }
 
     #[test]
     fn block_columns_fill_half_the_l2_in_whole_slivers() {
