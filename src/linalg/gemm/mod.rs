@@ -602,8 +602,8 @@ fn plain_split_by_columns(
 }
 
 /// Part `p` of `parts` when `slivers` slivers of `width` rows or columns
-/// (the last cut short at `len`) are shared out in order, as few as possible
-/// apart: its (first, end) row or column.
+/// (the last cut short at `len`) are shared out in order, as evenly as whole
+/// slivers allow: its first row or column and one past its last.
 fn part_range(p: usize, parts: usize, slivers: usize, width: usize, len: usize) -> (usize, usize) {
     let start = |q: usize| (q * slivers / parts * width).min(len);
     (start(p), start(p + 1))
