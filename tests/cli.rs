@@ -86,6 +86,79 @@ fn bad_environment_is_reported() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("SEQMODELS_THREADS"));
 }
 
+/// A bench shape too large for memory is an error naming it, before any
+/// allocation (`--layers 4294967296` and `--m 4294967296` used to abort the
+/// process with "memory allocation of … bytes failed").
+#[test]
+fn bench_shapes_too_large_for_memory_are_errors() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "bench",
+                "rnn",
+                "--cell",
+                "lstm",
+                "--seq",
+                "2",
+                "--batch",
+                "1",
+                "--input",
+                "2",
+                "--hidden",
+                "2",
+                "--layers",
+                "4294967296",
+            ],
+            "with --layers 4294967296 would need about",
+        ),
+        (
+            &["bench", "gemm", "--m", "4294967296", "--k", "2", "--n", "2"],
+            "--m 4294967296 --k 2 --n 2 would need about 64 GiB",
+        ),
+        (
+            &["bench", "rnn", "--layers", "40"],
+            "(T, B, I, H) = (128, 64, 256, 1024) with --layers 40",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = seqmodels(args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {needle:?} not in {err:?}");
+        assert!(err.contains("at most 16 GiB"), "{args:?}: {err}");
+    }
+}
+
+/// An argument that is not UTF-8 (a file name in Latin-1, a stray byte in
+/// `--prime`) is an error naming it; `std::env::args` used to panic on it.
+#[cfg(unix)]
+#[test]
+fn arguments_that_are_not_utf8_are_errors() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let bad = |bytes: &[u8]| OsString::from_vec(bytes.to_vec());
+    let cases: [(Vec<OsString>, &str); 3] = [
+        (
+            vec!["sample".into(), "--prime".into(), bad(b"ab\xff")],
+            "the value of --prime is not valid UTF-8 (\"ab\u{FFFD}\"",
+        ),
+        (
+            vec!["train".into(), "--data".into(), bad(b"caf\xe9.txt")],
+            "the value of --data is not valid UTF-8",
+        ),
+        (vec![bad(b"\xfe")], "argument 1 is not valid UTF-8"),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_seqmodels"))
+            .args(&args)
+            .output()
+            .expect("run seqmodels");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {needle:?} not in {err:?}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn every_kernel_path_passes_the_rnn_checks() {
     // SEQMODELS_KERNEL forces a path for the whole process.

@@ -34,6 +34,7 @@ for at least --min-time seconds (default 0.5), and prints one JSON line per shap
 Without --m/--k/--n it runs the default shapes: square 64, 256, 512, 1024 and the
 recurrent shapes (32,512,2048), (32,1024,4096), (64,256,1024), (1,512,2048).
 --prepacked packs B once outside the timed loop, as an RNN does with W_hh.
+Shapes with m·k·n above 2^40, or matrices above 16 GiB, are refused with an error.
 The kernel path is the best this CPU supports, or SEQMODELS_KERNEL.";
 
 /// `seqmodels bench …`
@@ -80,7 +81,8 @@ gflops counts the matrix products only: 6·T·B·G·H·(I_l + H) per layer and
 direction (forward 2·…, backward twice that), G = 1, 3, 4 gate blocks.
 Without --seq/--batch/--input/--hidden it runs (T, B, I, H) = (64, 1, 64, 128),
 (64, 32, 64, 256), (64, 32, 128, 512), (128, 64, 256, 1024); without --cell,
-every cell (rnn = tanh RNN, gru = PyTorch's form, lstm).
+every cell (rnn = tanh RNN, gru = PyTorch's form, lstm). A row that would
+need more than 16 GiB of memory is refused with an error.
 The same rows in PyTorch: benches/peers/rnn_pytorch.py; side by side: benches/compare_rnn.sh";
 
 fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
@@ -143,6 +145,20 @@ fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
             vec![(t, b, i, h)]
         }
     };
+    let bytes = if dtype == "f32" { 4 } else { 8 };
+    for &kind in &cells {
+        for &(t, b, i, h) in &shapes {
+            let need = rnn_row_bytes(kind, (t, b, i, h), layers, bidirectional, bytes);
+            if need > BENCH_MAX_BYTES as f64 {
+                return Err(cli_err!(
+                    "bench rnn: (T, B, I, H) = ({t}, {b}, {i}, {h}) with --layers {layers} would \
+                     need about {:.0} GiB; a row may use at most {} GiB",
+                    need / (1u64 << 30) as f64,
+                    BENCH_MAX_BYTES >> 30
+                ));
+            }
+        }
+    }
     pool::set_threads(threads);
     for &kind in &cells {
         for &(t, b, i, h) in &shapes {
@@ -155,6 +171,35 @@ fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The most memory one `bench` row may ask for: far above any shape worth
+/// timing, and low enough that a mistyped flag (`--layers 4294967296`) is
+/// an error here rather than an aborted allocation.
+const BENCH_MAX_BYTES: u64 = 16 << 30;
+
+/// About how many bytes `rnn_row` allocates: per layer and direction the
+/// parameters, their gradients and a packed W_hh (3·G·H·(I + H) values), and
+/// for the T·B rows the gate values, ∂L/∂z, a⟨t⟩, c⟨t⟩ and the input and its
+/// gradient (T·B·(2·G·H + 3·H + 2·I)). In f64 so that no product overflows.
+fn rnn_row_bytes(
+    kind: CellKind,
+    (t, b, i, h): (usize, usize, usize, usize),
+    layers: usize,
+    bidirectional: bool,
+    bytes: usize,
+) -> f64 {
+    let d = if bidirectional { 2.0 } else { 1.0 };
+    let (g, rows, h) = (kind.gates() as f64, (t as f64) * (b as f64), h as f64);
+    let mut values = 0.0;
+    for l in 0..layers.min(1 << 20) {
+        let inp = if l == 0 { i as f64 } else { d * h };
+        values += d * (3.0 * g * h * (inp + h) + rows * (2.0 * g * h + 3.0 * h + 2.0 * inp));
+    }
+    if layers > 1 << 20 {
+        values *= layers as f64 / (1 << 20) as f64;
+    }
+    values * bytes as f64
 }
 
 /// Times forward + backward of a stacked RNN and returns its JSON record.
@@ -241,7 +286,18 @@ fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {
         (Some(m), Some(k), Some(n))
             if m > 0 && k > 0 && n > 0 && m.saturating_mul(k).saturating_mul(n) <= 1 << 40 =>
         {
-            vec![(m, k, n)]
+            // A, B, C and a packed copy of B.
+            let (m, k, n) = (m as f64, k as f64, n as f64);
+            let need = (m * k + 2.0 * k * n + m * n) * if dtype == "f32" { 4.0 } else { 8.0 };
+            if need > BENCH_MAX_BYTES as f64 {
+                return Err(cli_err!(
+                    "bench gemm: --m {m} --k {k} --n {n} would need about {:.0} GiB for the \
+                     matrices; at most {} GiB",
+                    need / (1u64 << 30) as f64,
+                    BENCH_MAX_BYTES >> 30
+                ));
+            }
+            vec![(m as usize, k as usize, n as usize)]
         }
         (Some(_), Some(_), Some(_)) => {
             return Err(cli_err!(

@@ -60,6 +60,42 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
 }
 
+/// `main` for the arguments as the OS gives them: an argument that is not
+/// valid UTF-8 (every flag, name and text here is read as UTF-8) is an
+/// error naming it, exit code 1.
+pub fn main_os(argv: Vec<std::ffi::OsString>) -> i32 {
+    match utf8_args(argv) {
+        Ok(argv) => main(argv),
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The arguments as strings, or an error naming the first that is not valid
+/// UTF-8: by the flag it is the value of, else by its position.
+pub fn utf8_args(argv: Vec<std::ffi::OsString>) -> Result<Vec<String>, CliError> {
+    let mut out: Vec<String> = Vec::with_capacity(argv.len());
+    for (i, a) in argv.into_iter().enumerate() {
+        match a.into_string() {
+            Ok(s) => out.push(s),
+            Err(bad) => {
+                let shown = bad.to_string_lossy().into_owned();
+                let what = match out.last() {
+                    Some(flag) if flag.starts_with('-') => format!("the value of {flag}"),
+                    _ => format!("argument {}", i + 1),
+                };
+                return Err(CliError(format!(
+                    "{what} is not valid UTF-8 ({shown:?}, with U+FFFD for the bad bytes); \
+                     seqmodels reads flags, file names and text as UTF-8"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn run(argv: Vec<String>) -> Result<(), CliError> {
     // Environment problems are user input too: report them before any work.
     Kernel::from_env()?;
