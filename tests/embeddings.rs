@@ -390,6 +390,9 @@ fn bias_directions() {
         .unwrap_err()
         .message()
         .contains("queen"));
+    // The same word twice gives no direction: an error, not a debias along 0.
+    let same = bias_direction_pair(&wv, "he", "he").unwrap_err();
+    assert!(same.message().contains("zero vector"), "{}", same.message());
 }
 
 #[test]

@@ -47,13 +47,22 @@ pub fn project(e: &[f64], g: &[f64]) -> Vec<f64> {
     g.iter().map(|x| s * x).collect()
 }
 
-/// g = e_a − e_b, e.g. `bias_direction_pair(wv, "woman", "man")`.
+/// g = e_a − e_b, e.g. `bias_direction_pair(wv, "woman", "man")`. An error
+/// if it is the zero vector (the same word twice, or two equal vectors):
+/// there is then no direction to neutralize along.
 pub fn bias_direction_pair(wv: &WordVectors, a: &str, b: &str) -> Result<Vec<f64>> {
     let (x, y) = (wv.vector(a)?, wv.vector(b)?);
-    Ok(x.iter()
+    let g: Vec<f64> = x
+        .iter()
         .zip(y)
         .map(|(&p, &q)| p as f64 - q as f64)
-        .collect())
+        .collect();
+    if g.iter().all(|&v| v == 0.0) {
+        return Err(err!(
+            "bias direction: e_{a} − e_{b} is the zero vector ({a:?} and {b:?} have the same vector)"
+        ));
+    }
+    Ok(g)
 }
 
 /// The first principal component of the centred definitional pairs (unit
