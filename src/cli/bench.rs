@@ -191,14 +191,11 @@ fn rnn_row_bytes(
 ) -> f64 {
     let d = if bidirectional { 2.0 } else { 1.0 };
     let (g, rows, h) = (kind.gates() as f64, (t as f64) * (b as f64), h as f64);
-    let mut values = 0.0;
-    for l in 0..layers.min(1 << 20) {
-        let inp = if l == 0 { i as f64 } else { d * h };
-        values += d * (3.0 * g * h * (inp + h) + rows * (2.0 * g * h + 3.0 * h + 2.0 * inp));
-    }
-    if layers > 1 << 20 {
-        values *= layers as f64 / (1 << 20) as f64;
-    }
+    // One layer (both directions) whose input has `inp` features; layers
+    // after the first read the d·H outputs of the one below.
+    let layer =
+        |inp: f64| d * (3.0 * g * h * (inp + h) + rows * (2.0 * g * h + 3.0 * h + 2.0 * inp));
+    let values = layer(i as f64) + (layers.max(1) - 1) as f64 * layer(d * h);
     values * bytes as f64
 }
 
@@ -287,8 +284,8 @@ fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {
             if m > 0 && k > 0 && n > 0 && m.saturating_mul(k).saturating_mul(n) <= 1 << 40 =>
         {
             // A, B, C and a packed copy of B.
-            let (m, k, n) = (m as f64, k as f64, n as f64);
-            let need = (m * k + 2.0 * k * n + m * n) * if dtype == "f32" { 4.0 } else { 8.0 };
+            let (mf, kf, nf) = (m as f64, k as f64, n as f64);
+            let need = (mf * kf + 2.0 * kf * nf + mf * nf) * if dtype == "f32" { 4.0 } else { 8.0 };
             if need > BENCH_MAX_BYTES as f64 {
                 return Err(cli_err!(
                     "bench gemm: --m {m} --k {k} --n {n} would need about {:.0} GiB for the \
@@ -297,7 +294,7 @@ fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {
                     BENCH_MAX_BYTES >> 30
                 ));
             }
-            vec![(m as usize, k as usize, n as usize)]
+            vec![(m, k, n)]
         }
         (Some(_), Some(_), Some(_)) => {
             return Err(cli_err!(
