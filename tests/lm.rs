@@ -9,7 +9,7 @@ use std::process::Command;
 use seqmodels::err;
 use seqmodels::io::atomic::write_atomic_with;
 use seqmodels::lm::{Checkpoint, Clip, LmConfig, SampleOptions, Trainer};
-use seqmodels::models::{Parameters, Sampling};
+use seqmodels::models::{choose, Parameters, Sampling};
 use seqmodels::optim::OptimKind;
 use seqmodels::rng::Rng;
 use seqmodels::rnn::CellKind;
@@ -243,6 +243,7 @@ fn word_level_lm_learns_a_grammar_with_agreement() {
         sampling: Sampling::Sample {
             temperature: 1.0,
             top_k: 0,
+            top_p: 1.0,
         },
         max_len: 20,
         prime: String::new(),
@@ -330,6 +331,7 @@ fn sampling_is_reproducible_from_the_seed() {
         sampling: Sampling::Sample {
             temperature: 0.8,
             top_k: 5,
+            top_p: 1.0,
         },
         max_len: 30,
         prime: "ma".to_string(),
@@ -382,6 +384,66 @@ fn sampling_is_reproducible_from_the_seed() {
     );
     let (_, out3, _) = seqmodels(&["sample", "--checkpoint", ckpt, "-n", "15", "--seed", "10"]);
     assert_ne!(out1, out3);
+}
+
+/// How often each token is drawn by `choose` in `n` draws from seed 1.
+fn draw_counts(z: &[f32], sampling: Sampling, n: usize) -> Vec<usize> {
+    let mut rng = Rng::new(1);
+    let mut counts = vec![0; z.len()];
+    for _ in 0..n {
+        counts[choose(z, sampling, &mut rng)] += 1;
+    }
+    counts
+}
+
+#[test]
+fn top_k_and_top_p_draw_only_from_their_candidates() {
+    // Weights 1, 0.4, 0.3, 0.2, 0.1 (total 2), shuffled over the indices:
+    // token 1 is the most likely, then 3, 4, 0, 2.
+    let w = [0.2f64, 1.0, 0.1, 0.4, 0.3];
+    let z: Vec<f32> = w.iter().map(|&x| x.ln() as f32).collect();
+    let sample = |temperature, top_k, top_p| Sampling::Sample {
+        temperature,
+        top_k,
+        top_p,
+    };
+    let kept = |c: &[usize]| -> Vec<usize> { (0..c.len()).filter(|&i| c[i] > 0).collect() };
+    let n = 20_000;
+
+    // top-p 0.6: 1 < 0.6·2 ≤ 1 + 0.4, so the nucleus is tokens 1 and 3,
+    // drawn 5 : 2. The bounds are 5 standard deviations of a binomial count.
+    let c = draw_counts(&z, sample(1.0, 0, 0.6), n);
+    assert_eq!(kept(&c), vec![1, 3], "{c:?}");
+    let expected = n as f64 * 5.0 / 7.0;
+    let sd = (n as f64 * (5.0 / 7.0) * (2.0 / 7.0)).sqrt();
+    assert!((c[1] as f64 - expected).abs() < 5.0 * sd, "{c:?}");
+    // top-p 0.8 alone keeps three tokens (1.4 < 1.6 ≤ 1.7); after top-k 3
+    // (total 1.7, 1 < 1.36 ≤ 1.4) it keeps two: top-k comes first.
+    assert_eq!(
+        kept(&draw_counts(&z, sample(1.0, 0, 0.8), n)),
+        vec![1, 3, 4]
+    );
+    assert_eq!(kept(&draw_counts(&z, sample(1.0, 3, 0.8), n)), vec![1, 3]);
+    // top-k 2 alone: tokens 1 and 3.
+    assert_eq!(kept(&draw_counts(&z, sample(1.0, 2, 1.0), n)), vec![1, 3]);
+    // The temperature comes before the nucleus: at τ = 2 the weights are
+    // √w (1, 0.63, 0.55, 0.45, 0.32; total 2.94), and 0.6 keeps three.
+    assert_eq!(
+        kept(&draw_counts(&z, sample(2.0, 0, 0.6), n)),
+        vec![1, 3, 4]
+    );
+    // A tiny nucleus is the most likely token: greedy.
+    let c = draw_counts(&z, sample(1.0, 0, 1e-9), 100);
+    assert_eq!(c[1], 100, "{c:?}");
+    // A nucleus that keeps every token (0.99·2 > 1.9) draws exactly what the
+    // unfiltered softmax draws from the same seed.
+    let (mut r1, mut r2) = (Rng::new(3), Rng::new(3));
+    for _ in 0..1000 {
+        assert_eq!(
+            choose(&z, sample(1.0, 0, 0.99), &mut r1),
+            choose(&z, sample(1.0, 0, 1.0), &mut r2)
+        );
+    }
 }
 
 /// The texts of the resume tests: the first 100 names (lines) and 40
@@ -715,6 +777,12 @@ fn bad_input_gives_clear_errors() {
         &["sample", "--checkpoint", &good, "--temperature", "-1"],
         &["--temperature"],
     );
+    for bad in ["0", "1.5", "-0.1", "nan"] {
+        fails_with(
+            &["sample", "--checkpoint", &good, "--top-p", bad],
+            &["--top-p", "0 < p ≤ 1"],
+        );
+    }
     fails_with(
         &["sample", "--checkpoint", &good, "--frobnicate"],
         &["--frobnicate"],

@@ -249,6 +249,7 @@ fn exercise(bytes: Vec<u8>) -> bool {
                 sampling: Sampling::Sample {
                     temperature: 0.9,
                     top_k: 3,
+                    top_p: 0.9,
                 },
                 max_len: 6,
                 prime: String::new(),

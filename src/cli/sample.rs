@@ -14,8 +14,8 @@ use crate::text::corpus::{read_text, text_hash};
 use crate::text::{Corpus, Level, Mode};
 
 const HELP: &str = "\
-seqmodels sample --checkpoint CKPT [-n N] [--temperature T] [--top-k K] [--greedy]
-                 [--prime TEXT] [--max-len N] [--seed S] [--data FILE]
+seqmodels sample --checkpoint CKPT [-n N] [--temperature T] [--top-k K] [--top-p P]
+                 [--greedy] [--prime TEXT] [--max-len N] [--seed S] [--data FILE]
 
 Draws N samples from a language model saved by `seqmodels train`. Each sample
 starts from <EOS> (line data, word models) and the prime text, then draws one
@@ -26,6 +26,9 @@ token at a time from softmax(z / T), feeding each draw back in, until <EOS> or
   --temperature T  > 0; below 1 sharpens the distribution, above 1 flattens it;
                    0 means greedy (default 1)
   --top-k K        draw only among the K most likely tokens (default 0 = all)
+  --top-p P        then only among the fewest most likely tokens whose
+                   probabilities sum to at least P, 0 < P ≤ 1 (nucleus
+                   sampling; default 1 = all)
   --greedy         always take the most likely token
   --prime TEXT     start every sample with this text
   --max-len N      most tokens generated per sample (default 40 for line data
@@ -51,6 +54,7 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     };
     let temperature: f64 = a.value_or("--temperature", 1.0)?;
     let top_k: usize = a.value_or("--top-k", 0)?;
+    let top_p: f64 = a.value_or("--top-p", 1.0)?;
     let greedy = a.flag("--greedy");
     let prime: String = a.value_or("--prime", String::new())?;
     let max_len: Option<usize> = a.value("--max-len")?;
@@ -60,6 +64,11 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     if !(temperature.is_finite() && temperature >= 0.0) {
         return Err(cli_err!(
             "sample: --temperature {temperature}: expected a number ≥ 0"
+        ));
+    }
+    if !(top_p > 0.0 && top_p <= 1.0) {
+        return Err(cli_err!(
+            "sample: --top-p {top_p}: expected a probability p with 0 < p ≤ 1"
         ));
     }
     if max_len == Some(0) {
@@ -73,7 +82,11 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
     let sampling = if greedy || temperature == 0.0 {
         Sampling::Greedy
     } else {
-        Sampling::Sample { temperature, top_k }
+        Sampling::Sample {
+            temperature,
+            top_k,
+            top_p,
+        }
     };
     let opts = SampleOptions {
         sampling,

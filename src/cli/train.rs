@@ -569,6 +569,7 @@ fn sample_options(lm: &LanguageModel) -> SampleOptions {
         sampling: Sampling::Sample {
             temperature: 1.0,
             top_k: 0,
+            top_p: 1.0,
         },
         max_len: if line_data { lm.config.seq.max(8) } else { 300 },
         prime: String::new(),

@@ -24,12 +24,18 @@ pub enum Sampling {
     /// The most likely token.
     Greedy,
     /// A draw from softmax(z / temperature), restricted to the `top_k` most
-    /// likely tokens if `top_k > 0`.
+    /// likely tokens if `top_k > 0`, then to the nucleus of probability
+    /// `top_p` if `top_p < 1`.
     Sample {
         /// τ > 0: below 1 sharpens, above 1 flattens the distribution.
         temperature: f64,
         /// Keep only the k most likely tokens (0 = all).
         top_k: usize,
+        /// Keep only the fewest most likely tokens whose probabilities (after
+        /// the temperature and top-k) sum to at least p, 0 < p ≤ 1 (1 = all):
+        /// nucleus sampling, Holtzman et al. 2019, "The curious case of
+        /// neural text degeneration".
+        top_p: f64,
     },
 }
 
@@ -200,23 +206,36 @@ impl<T: Scalar> Generator<T> {
 /// Chooses a token from logits `z` by the sampling rule. Never panics: with
 /// non-finite logits (no distribution to draw from) it returns the first
 /// candidate.
+///
+/// With `Sample`, the weights are p_i ∝ exp((z_i − max z) / τ) over the
+/// candidates: all tokens, or the `top_k` largest logits, then, if `top_p <
+/// 1`, the fewest of those (most likely first) whose weights sum to at least
+/// `top_p` of their total. The draw is over the kept tokens in index order,
+/// so a filter that keeps every token changes no draw.
 pub fn choose<T: Scalar>(z: &[T], sampling: Sampling, rng: &mut Rng) -> usize {
     match sampling {
         Sampling::Greedy => argmax(z),
-        Sampling::Sample { temperature, top_k } => {
+        Sampling::Sample {
+            temperature,
+            top_k,
+            top_p,
+        } => {
             let tau = temperature.max(1e-6);
+            let cut_k = top_k > 0 && top_k < z.len();
+            let cut_p = top_p < 1.0;
             let mut order: Vec<usize> = (0..z.len()).collect();
-            if top_k > 0 && top_k < z.len() {
+            if cut_k || cut_p {
                 // Stable order: by logit descending, then by index.
                 order.sort_by(|&a, &b| z[b].to_f64().total_cmp(&z[a].to_f64()).then(a.cmp(&b)));
+            }
+            if cut_k {
                 order.truncate(top_k);
-                order.sort_unstable();
             }
             let m = order
                 .iter()
                 .map(|&i| z[i].to_f64())
                 .fold(f64::NEG_INFINITY, f64::max);
-            let p: Vec<f64> = order
+            let mut p: Vec<f64> = order
                 .iter()
                 .map(|&i| ((z[i].to_f64() - m) / tau).exp())
                 .collect();
@@ -226,6 +245,24 @@ pub fn choose<T: Scalar>(z: &[T], sampling: Sampling, rng: &mut Rng) -> usize {
             let total: f64 = p.iter().sum();
             if !(total.is_finite() && total > 0.0) || p.iter().any(|x| x.is_nan()) {
                 return order[0];
+            }
+            if cut_p {
+                // The nucleus: weights in descending order, kept until their
+                // sum reaches top_p of the total (at least one token).
+                let mut kept = 0;
+                let mut sum = 0.0;
+                while kept < p.len() && (kept == 0 || sum < top_p * total) {
+                    sum += p[kept];
+                    kept += 1;
+                }
+                order.truncate(kept);
+                p.truncate(kept);
+            }
+            if cut_k || cut_p {
+                // Back to index order, weights with their tokens.
+                let mut pairs: Vec<(usize, f64)> = order.into_iter().zip(p).collect();
+                pairs.sort_unstable_by_key(|&(i, _)| i);
+                (order, p) = pairs.into_iter().unzip();
             }
             order[rng.categorical(&p)]
         }

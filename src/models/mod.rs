@@ -18,7 +18,7 @@ pub mod seq2seq;
 pub mod tagger;
 
 pub use classifier::{Classifier, ClassifierCache};
-pub use language_model::{Generator, GeneratorCache, Sampling};
+pub use language_model::{choose, Generator, GeneratorCache, Sampling};
 pub use seq2seq::{Seq2Seq, Seq2SeqCache};
 pub use tagger::{OutputKind, Tagger, TaggerCache};
 
