@@ -25,12 +25,17 @@
 //! call from inside a task), the new call simply runs all its tasks on the
 //! calling thread. That can never deadlock and gives the same results.
 //!
+//! `side_by_side(produce, consume, …)` runs two different pieces of work at
+//! once, one handing the other its results block by block (an LSTM's time
+//! loop and the input products beside it); either side runs the other if
+//! no thread has taken it, so it too cannot deadlock on one thread.
+//!
 //! The thread count comes from `SEQMODELS_THREADS`, or else
 //! `std::thread::available_parallelism`; `set_threads` overrides both.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, TryLockError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock, TryLockError};
 use std::thread;
 
 /// The closure type a job runs, with its borrow lifetime erased (see `parallel_for`).
@@ -358,6 +363,84 @@ pub fn parallel_parts<P: Send>(threads: usize, parts: Vec<P>, f: &(dyn Fn(&mut P
     });
 }
 
+/// Runs `produce` and `consume` at the same time on two threads, `produce`
+/// handing `consume` each value it finishes (blocks of a result, in order)
+/// through a channel: `consume` calls its argument for the next value, which
+/// waits until `produce` has sent it. The calling thread runs `produce` if
+/// `caller_produces`, else `consume`, and one of the pool's workers runs the
+/// other side.
+///
+/// Nothing waits for a side that nobody runs: if `consume` needs a value
+/// that has not come while no thread has taken `produce`, it runs `produce`
+/// itself first, to its end; and a thread whose side is done takes the
+/// other if nobody has. So on one thread (`threads()` is 1, or inside
+/// another job, where the pool runs everything on the caller) both sides
+/// run on the caller, `produce` first, and every result is the same as on
+/// two.
+///
+/// `produce` must send every value `consume` asks for. If it stops early (a
+/// panic), `consume` panics at its next request, and the panic is raised
+/// here, as `parallel_for` raises any task's.
+pub fn side_by_side<B: Send>(
+    produce: impl FnOnce(&dyn Fn(B)) + Send,
+    consume: impl FnOnce(&mut dyn FnMut() -> B) + Send,
+    caller_produces: bool,
+) {
+    let (tx, rx) = mpsc::channel();
+    // Each side with its end of the channel, taken by the first thread that
+    // runs it. The producer's end is dropped when it returns or unwinds,
+    // which a consumer still waiting then sees.
+    let producer = Mutex::new(Some((produce, tx)));
+    let consumer = Mutex::new(Some((consume, rx)));
+    let run_producer = || {
+        if let Some((produce, tx)) = take(&producer) {
+            // A send fails only once `consume` has returned; then nobody
+            // wants the value.
+            produce(&|value| {
+                let _ = tx.send(value);
+            });
+        }
+    };
+    let run_consumer = || {
+        if let Some((consume, rx)) = take(&consumer) {
+            consume(&mut || loop {
+                match rx.try_recv() {
+                    Ok(value) => return value,
+                    // Nobody has taken `produce`: run it here.
+                    Err(mpsc::TryRecvError::Empty) if producer_waiting(&producer) => run_producer(),
+                    // Watch rather than sleep: values come microseconds apart.
+                    Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        panic!(
+                            "side_by_side: the producing side stopped before sending every value"
+                        )
+                    }
+                }
+            });
+        }
+    };
+    let caller = thread::current().id();
+    parallel_for(threads().min(2), 2, &|_| {
+        if (thread::current().id() == caller) == caller_produces {
+            run_producer();
+            run_consumer();
+        } else {
+            run_consumer();
+            run_producer();
+        }
+    });
+}
+
+/// Takes a side of `side_by_side` from its slot (None if a thread has).
+fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Whether nobody has taken the producing side of `side_by_side` yet.
+fn producer_waiting<T>(slot: &Mutex<Option<T>>) -> bool {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,6 +518,53 @@ mod tests {
         // A lost signal would hang the loop; fail instead of hanging.
         rx.recv_timeout(std::time::Duration::from_secs(60))
             .expect("24 jobs did not finish within 60 s: a wake-up was lost");
+    }
+
+    #[test]
+    fn side_by_side_hands_over_every_value_in_order() {
+        // Either side on the caller, on two threads and nested inside a job
+        // (where both sides run on one thread).
+        let run = |caller_produces: bool| {
+            let mut seen = Vec::new();
+            side_by_side(
+                |send: &dyn Fn(usize)| {
+                    for i in 0..100 {
+                        send(i * i);
+                    }
+                },
+                |next: &mut dyn FnMut() -> usize| {
+                    for _ in 0..100 {
+                        seen.push(next());
+                    }
+                },
+                caller_produces,
+            );
+            assert_eq!(seen, (0..100).map(|i| i * i).collect::<Vec<_>>());
+        };
+        for caller_produces in [false, true] {
+            run(caller_produces);
+            parallel_for(2, 2, &|_| run(caller_produces));
+        }
+    }
+
+    #[test]
+    fn side_by_side_reports_a_producer_that_stops_early() {
+        for caller_produces in [false, true] {
+            let r = catch_unwind(|| {
+                side_by_side(
+                    |send: &dyn Fn(u8)| {
+                        send(1);
+                        panic!("producer");
+                    },
+                    |next: &mut dyn FnMut() -> u8| {
+                        next();
+                        next();
+                    },
+                    caller_produces,
+                )
+            });
+            assert!(r.is_err());
+        }
     }
 
     #[test]

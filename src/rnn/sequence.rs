@@ -13,7 +13,10 @@
 //! ```
 //!
 //! where A_prev stacks a⟨0⟩ … a⟨T−1⟩. The helpers here are that frame; the
-//! time loops live in the cell files.
+//! time loops live in the cell files. When the loop would leave a second
+//! thread idle (batch 1), the LSTM computes Z_x, and dX, block by block on
+//! that thread while its loops run (`inputs_beside_the_loop`): the same
+//! rows, the same bits.
 
 use super::gru::{gru_backward_ws, gru_forward_ws, GruCache};
 use super::lstm::{lstm_backward_ws, lstm_forward_ws, LstmCache};
@@ -117,6 +120,38 @@ pub(crate) fn gate_rows_per_part(b: usize, hidden: usize) -> usize {
     } else {
         b.div_ceil(threads.min(b))
     }
+}
+
+/// Steps per block of Z_x (or of ∂L/∂Z) that `inputs_beside_the_loop` hands
+/// between the time loop and the thread beside it.
+pub(crate) const STEPS_PER_BLOCK: usize = 8;
+
+/// Whether the input products, Z_x = X·W_ihᵀ + b_ih before a time loop and
+/// dX = dZ·W_ih after it, should run beside the loop on a second thread,
+/// block by block (`pool::side_by_side`), rather than before and after it.
+/// Yes when the pool has a second thread and the loop would leave it idle:
+/// a step product too small to split (`gemm::parallel_min_macs_packed`) and
+/// a gate pass run whole (`gate_rows_per_part`), as at batch 1; the
+/// sequence is two blocks long or more (one step at a time, as in sampling,
+/// leaves nothing to overlap, and handing the work over costs more); and X
+/// is not one-hot (its projection is then a gather, and dX is not formed).
+/// Each row of Z_x and dX is the same sum either way, so nothing changes a
+/// bit: only when the rows are computed.
+pub(crate) fn inputs_beside_the_loop<T: Scalar>(
+    x: MatRef<T>,
+    b: usize,
+    hidden: usize,
+    gates: usize,
+) -> bool {
+    pool::threads() >= 2
+        && b > 0
+        && hidden > 0
+        && x.cols() > 0
+        && x.rows() >= 2 * STEPS_PER_BLOCK * b
+        && b.saturating_mul(gates * hidden).saturating_mul(hidden)
+            < crate::linalg::gemm::parallel_min_macs_packed()
+        && gate_rows_per_part(b, hidden) == b
+        && one_hot_positions(x).is_none()
 }
 
 /// Runs `f` on every part, one task per part on the pool's threads. A part
