@@ -323,15 +323,28 @@ pub fn lstm_forward_ws<T: Scalar>(
 ) -> LstmCache<T> {
     let (b, hsz) = h0.shape();
     let steps = x.rows() / b.max(1);
+    let beside = inputs_beside_the_loop(x, b, hsz, 4);
+    // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H): one GEMM now, or block by
+    // block on a second thread while this one packs W_hhᵀ and runs the loop.
+    let mut gates = if beside {
+        ws.take(steps * b, 4 * hsz)
+    } else {
+        input_projection(p, x, ws)
+    };
+    let w_hh_t = if beside {
+        None
+    } else {
+        Some(ws.take_packed(Op::T, p.weight_hh.view())) // W_hhᵀ: (H, 4H)
+    };
     let mut h = ws.take((steps + 1) * b, hsz);
     let mut c = ws.take((steps + 1) * b, hsz);
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
     let (hs, cs) = (h.as_mut_slice(), c.as_mut_slice());
-    let gates = if inputs_beside_the_loop(x, b, hsz, 4) {
-        // z for all steps, X·W_ihᵀ + b_ih (T·B, 4H), computed block by block
-        // on a second thread while this one packs W_hhᵀ and runs the loop.
-        let mut gates = ws.take(steps * b, 4 * hsz);
+    if let Some(w_hh_t) = w_hh_t {
+        lstm_forward_steps(p, &w_hh_t, 0, gates.as_mut_slice(), hs, cs, mask, b);
+        ws.keep_packed(w_hh_t);
+    } else {
         let block_rows = STEPS_PER_BLOCK * b;
         let store_ih = ws.take(1, PackedB::<T>::storage_len(Op::T, p.weight_ih.shape()));
         let store_hh = ws.take(1, PackedB::<T>::storage_len(Op::T, p.weight_hh.shape()));
@@ -339,26 +352,21 @@ pub fn lstm_forward_ws<T: Scalar>(
         let blocks = gates.as_mut_slice().chunks_mut(block_rows * 4 * hsz);
         pool::side_by_side(
             |send| {
-                let w = PackedB::new_in(Op::T, p.weight_ih.view(), store_ih.into_vec()); // W_ihᵀ: (I, 4H)
+                // W_ihᵀ: (I, 4H)
+                let w = PackedB::new_in(Op::T, p.weight_ih.view(), store_ih.into_vec());
                 for (i, z) in blocks.enumerate() {
                     let n = z.len() / (4 * hsz);
                     let x_i = x.rows_range(i * block_rows, i * block_rows + n);
-                    gemm_prepacked_with(
-                        1,
-                        Op::N,
-                        T::ONE,
-                        x_i,
-                        &w,
-                        T::ZERO,
-                        MatMut::from_slice(z, n, 4 * hsz),
-                    );
+                    let z_i = MatMut::from_slice(z, n, 4 * hsz);
+                    gemm_prepacked_with(1, Op::N, T::ONE, x_i, &w, T::ZERO, z_i);
                     add_bias(z, &p.bias_ih);
                     send(z);
                 }
                 w_ih_t = Some(w);
             },
             |next| {
-                let w = PackedB::new_in(Op::T, p.weight_hh.view(), store_hh.into_vec()); // W_hhᵀ: (H, 4H)
+                // W_hhᵀ: (H, 4H)
+                let w = PackedB::new_in(Op::T, p.weight_hh.view(), store_hh.into_vec());
                 let mut t = 0;
                 while t < steps {
                     let z = next();
@@ -373,15 +381,7 @@ pub fn lstm_forward_ws<T: Scalar>(
             .into_iter()
             .chain(w_hh_t)
             .for_each(|w| ws.keep_packed(w));
-        gates
-    } else {
-        // z for all steps: X·W_ihᵀ + b_ih, (T·B, 4H).
-        let mut gates = input_projection(p, x, ws);
-        let w_hh_t = ws.take_packed(Op::T, p.weight_hh.view()); // W_hhᵀ: (H, 4H)
-        lstm_forward_steps(p, &w_hh_t, 0, gates.as_mut_slice(), hs, cs, mask, b);
-        ws.keep_packed(w_hh_t);
-        gates
-    };
+    }
     LstmCache {
         batch: b,
         mask: mask.map(|m| m.to_vec()),
@@ -486,12 +486,35 @@ pub fn lstm_backward_ws<T: Scalar>(
     let hsz = p.hidden_size();
     let isz = p.weight_ih.cols();
     let steps = cache.gates.rows() / b.max(1);
+    let beside = cache.input_grad && inputs_beside_the_loop(x, b, hsz, 4);
+    let w_hh = if beside {
+        None
+    } else {
+        Some(ws.take_packed(Op::N, p.weight_hh.view())) // W_hh: (4H, H)
+    };
     let mut dz = ws.take(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
     let mut dc = dc_n.to_matrix();
     let mut dh_prev = Matrix::zeros(b, hsz);
     let a_prev = cache.h.rows_range(0, steps * b);
-    let dx = if cache.input_grad && inputs_beside_the_loop(x, b, hsz, 4) {
+    let (dh_r, dc_r, dh_prev_r) = (&mut dh, &mut dc, &mut dh_prev);
+    let dx = if let Some(w_hh) = w_hh {
+        lstm_backward_steps(
+            p,
+            &w_hh,
+            0,
+            dz.as_mut_slice(),
+            cache,
+            dy,
+            dh_r,
+            dc_r,
+            dh_prev_r,
+        );
+        let dx = weight_gradients(p, x, a_prev, dz.view(), grads, ws, cache.input_grad);
+        ws.keep(dz);
+        ws.keep_packed(w_hh);
+        dx
+    } else {
         // The loop on this thread; dX = dZ·W_ih (T·B, I) block by block on a
         // second one, as the loop finishes each block of ∂L/∂Z.
         let mut dx = ws.take(steps * b, isz);
@@ -501,33 +524,26 @@ pub fn lstm_backward_ws<T: Scalar>(
         let (mut w_hh, mut w_ih) = (None, None);
         let dz_blocks = dz.as_mut_slice().chunks_mut(block_rows * 4 * hsz);
         let dx_blocks = dx.as_mut_slice().chunks_mut(block_rows * isz);
-        let (dh, dc, dh_prev) = (&mut dh, &mut dc, &mut dh_prev);
         pool::side_by_side(
             |send| {
-                let w = PackedB::new_in(Op::N, p.weight_hh.view(), store_hh.into_vec()); // W_hh: (4H, H)
+                // W_hh: (4H, H)
+                let w = PackedB::new_in(Op::N, p.weight_hh.view(), store_hh.into_vec());
                 for (i, dz_i) in dz_blocks.enumerate().rev() {
                     let t0 = i * STEPS_PER_BLOCK;
-                    lstm_backward_steps(p, &w, t0, dz_i, cache, dy, dh, dc, dh_prev);
+                    lstm_backward_steps(p, &w, t0, dz_i, cache, dy, dh_r, dc_r, dh_prev_r);
                     send(&*dz_i);
                 }
                 w_hh = Some(w);
             },
             |next| {
-                let w = PackedB::new_in(Op::N, p.weight_ih.view(), store_ih.into_vec()); // W_ih: (4H, I)
-                                                                                         // The blocks come from the last step back.
+                // W_ih: (4H, I). The blocks come from the last step back.
+                let w = PackedB::new_in(Op::N, p.weight_ih.view(), store_ih.into_vec());
                 for dx_i in dx_blocks.rev() {
                     let dz_i = next();
                     let n = dz_i.len() / (4 * hsz);
                     let dz_i = MatRef::from_slice(dz_i, n, 4 * hsz);
-                    gemm_prepacked_with(
-                        1,
-                        Op::N,
-                        T::ONE,
-                        dz_i,
-                        &w,
-                        T::ZERO,
-                        MatMut::from_slice(dx_i, n, isz),
-                    );
+                    let dx_i = MatMut::from_slice(dx_i, n, isz);
+                    gemm_prepacked_with(1, Op::N, T::ONE, dz_i, &w, T::ZERO, dx_i);
                 }
                 w_ih = Some(w);
             },
@@ -535,15 +551,9 @@ pub fn lstm_backward_ws<T: Scalar>(
         );
         w_hh.into_iter().chain(w_ih).for_each(|w| ws.keep_packed(w));
         weight_gradients(p, x, a_prev, dz.view(), grads, ws, false);
+        ws.keep(dz);
         dx
-    } else {
-        let w_hh = ws.take_packed(Op::N, p.weight_hh.view()); // W_hh: (4H, H)
-        let (dh, dc, dh_prev) = (&mut dh, &mut dc, &mut dh_prev);
-        lstm_backward_steps(p, &w_hh, 0, dz.as_mut_slice(), cache, dy, dh, dc, dh_prev);
-        ws.keep_packed(w_hh);
-        weight_gradients(p, x, a_prev, dz.view(), grads, ws, cache.input_grad)
     };
-    ws.keep(dz);
     (dx, dh, dc)
 }
 
