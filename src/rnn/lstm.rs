@@ -258,6 +258,12 @@ pub struct LstmCache<T> {
     /// gradient nobody uses, such as one-hot tokens: the backward pass then
     /// skips the product ∂L/∂Z · W_ih and returns an empty (0, I) ∂L/∂x.
     pub input_grad: bool,
+    /// W_hh packed for the backward loop (`PackedB::new(Op::N, W_hh)`) when
+    /// the forward pass had a second thread to pack it beside its loop
+    /// (`inputs_beside_the_loop`); the backward pass then packs nothing.
+    /// Like x, the parameters given to the backward pass must be the ones
+    /// the forward pass used.
+    pub w_hh: Option<Box<PackedB<T>>>,
 }
 
 impl<T: Scalar> LstmCache<T> {
@@ -280,6 +286,9 @@ impl<T: Scalar> LstmCache<T> {
         ws.keep(self.h);
         ws.keep(self.c);
         ws.keep(self.gates);
+        if let Some(w) = self.w_hh {
+            ws.keep_packed(*w);
+        }
     }
 }
 
@@ -341,6 +350,7 @@ pub fn lstm_forward_ws<T: Scalar>(
     copy_rows(h0, &mut h.as_mut_slice()[..b * hsz]);
     copy_rows(c0, &mut c.as_mut_slice()[..b * hsz]);
     let (hs, cs) = (h.as_mut_slice(), c.as_mut_slice());
+    let mut w_hh_back = None;
     if let Some(w_hh_t) = w_hh_t {
         lstm_forward_steps(p, &w_hh_t, 0, gates.as_mut_slice(), hs, cs, mask, b);
         ws.keep_packed(w_hh_t);
@@ -348,6 +358,7 @@ pub fn lstm_forward_ws<T: Scalar>(
         let block_rows = STEPS_PER_BLOCK * b;
         let store_ih = ws.take(1, PackedB::<T>::storage_len(Op::T, p.weight_ih.shape()));
         let store_hh = ws.take(1, PackedB::<T>::storage_len(Op::T, p.weight_hh.shape()));
+        let store_back = ws.take(1, PackedB::<T>::storage_len(Op::N, p.weight_hh.shape()));
         let (mut w_ih_t, mut w_hh_t) = (None, None);
         let blocks = gates.as_mut_slice().chunks_mut(block_rows * 4 * hsz);
         pool::side_by_side(
@@ -363,6 +374,9 @@ pub fn lstm_forward_ws<T: Scalar>(
                     send(z);
                 }
                 w_ih_t = Some(w);
+                // Then W_hh for the backward loop: (4H, H).
+                let back = PackedB::new_in(Op::N, p.weight_hh.view(), store_back.into_vec());
+                w_hh_back = Some(Box::new(back));
             },
             |next| {
                 // W_hhᵀ: (H, 4H)
@@ -389,6 +403,7 @@ pub fn lstm_forward_ws<T: Scalar>(
         c,
         gates,
         input_grad: true,
+        w_hh: w_hh_back,
     }
 }
 
@@ -487,10 +502,11 @@ pub fn lstm_backward_ws<T: Scalar>(
     let isz = p.weight_ih.cols();
     let steps = cache.gates.rows() / b.max(1);
     let beside = cache.input_grad && inputs_beside_the_loop(x, b, hsz, 4);
-    let w_hh = if beside {
-        None
-    } else {
-        Some(ws.take_packed(Op::N, p.weight_hh.view())) // W_hh: (4H, H)
+    // W_hh: (4H, H), packed by the forward pass beside its loop, or now.
+    let mut packed_now = None;
+    let w_hh: &PackedB<T> = match cache.w_hh.as_deref() {
+        Some(w) => w,
+        None => packed_now.insert(ws.take_packed(Op::N, p.weight_hh.view())),
     };
     let mut dz = ws.take(steps * b, 4 * hsz);
     let mut dh = dh_n.to_matrix();
@@ -498,42 +514,26 @@ pub fn lstm_backward_ws<T: Scalar>(
     let mut dh_prev = Matrix::zeros(b, hsz);
     let a_prev = cache.h.rows_range(0, steps * b);
     let (dh_r, dc_r, dh_prev_r) = (&mut dh, &mut dc, &mut dh_prev);
-    let dx = if let Some(w_hh) = w_hh {
-        lstm_backward_steps(
-            p,
-            &w_hh,
-            0,
-            dz.as_mut_slice(),
-            cache,
-            dy,
-            dh_r,
-            dc_r,
-            dh_prev_r,
-        );
-        let dx = weight_gradients(p, x, a_prev, dz.view(), grads, ws, cache.input_grad);
-        ws.keep(dz);
-        ws.keep_packed(w_hh);
-        dx
+    let dx = if !beside {
+        let dz_all = dz.as_mut_slice();
+        lstm_backward_steps(p, w_hh, 0, dz_all, cache, dy, dh_r, dc_r, dh_prev_r);
+        weight_gradients(p, x, a_prev, dz.view(), grads, ws, cache.input_grad)
     } else {
         // The loop on this thread; dX = dZ·W_ih (T·B, I) block by block on a
         // second one, as the loop finishes each block of ∂L/∂Z.
         let mut dx = ws.take(steps * b, isz);
         let block_rows = STEPS_PER_BLOCK * b;
-        let store_hh = ws.take(1, PackedB::<T>::storage_len(Op::N, p.weight_hh.shape()));
         let store_ih = ws.take(1, PackedB::<T>::storage_len(Op::N, p.weight_ih.shape()));
-        let (mut w_hh, mut w_ih) = (None, None);
+        let mut w_ih = None;
         let dz_blocks = dz.as_mut_slice().chunks_mut(block_rows * 4 * hsz);
         let dx_blocks = dx.as_mut_slice().chunks_mut(block_rows * isz);
         pool::side_by_side(
             |send| {
-                // W_hh: (4H, H)
-                let w = PackedB::new_in(Op::N, p.weight_hh.view(), store_hh.into_vec());
                 for (i, dz_i) in dz_blocks.enumerate().rev() {
                     let t0 = i * STEPS_PER_BLOCK;
-                    lstm_backward_steps(p, &w, t0, dz_i, cache, dy, dh_r, dc_r, dh_prev_r);
+                    lstm_backward_steps(p, w_hh, t0, dz_i, cache, dy, dh_r, dc_r, dh_prev_r);
                     send(&*dz_i);
                 }
-                w_hh = Some(w);
             },
             |next| {
                 // W_ih: (4H, I). The blocks come from the last step back.
@@ -549,11 +549,16 @@ pub fn lstm_backward_ws<T: Scalar>(
             },
             true,
         );
-        w_hh.into_iter().chain(w_ih).for_each(|w| ws.keep_packed(w));
+        if let Some(w) = w_ih {
+            ws.keep_packed(w);
+        }
         weight_gradients(p, x, a_prev, dz.view(), grads, ws, false);
-        ws.keep(dz);
         dx
     };
+    ws.keep(dz);
+    if let Some(w) = packed_now {
+        ws.keep_packed(w);
+    }
     (dx, dh, dc)
 }
 
