@@ -302,14 +302,17 @@ impl<T: Scalar> LstmCache<T> {
 /// once for all steps. Where the loop would leave a second thread idle (see
 /// `inputs_beside_the_loop`: batch 1 on two threads), that thread computes
 /// the projection block by block while this one packs W_hhᵀ and runs the
-/// loop, and `lstm_backward` likewise forms ∂L/∂X beside its loop. On the
-/// 2-core Intel Xeon of the Sapphire Rapids class, `bench rnn --cell lstm
-/// --seq 64 --batch 1 --input 64 --hidden 128 --threads 2`, 4 alternations:
-/// 0.488–0.504 ms before, 0.473–0.480 with blocks of 8 steps (4: 0.472–0.481,
-/// 16: 0.474–0.484). The forward pass, timed inside: 205–220 µs (projection
-/// 27–35, packing W_hhᵀ 17–21, loop about 160) before, 179–184 after. Each
-/// row of the projection and of ∂L/∂X is the same sum, so no bit changes
-/// (`tests/rnn_threads.rs`).
+/// loop, then packs W_hh for the backward loop (kept in the cache), and
+/// `lstm_backward` likewise forms ∂L/∂X beside its loop. On the 2-core
+/// Intel Xeon of the Sapphire Rapids class, `bench rnn --cell lstm --seq 64
+/// --batch 1 --input 64 --hidden 128 --threads 2`, 4 alternations: 0.488–0.504
+/// ms before, 0.473–0.480 with the projection and ∂L/∂X beside the loops in
+/// blocks of 8 steps (4: 0.472–0.481, 16: 0.474–0.484); with W_hh packed
+/// there too, 6 alternations, 0.407–0.437 against 0.453–0.468 before both.
+/// The forward pass, timed inside: 205–220 µs (projection 27–35, packing
+/// W_hhᵀ 17–21, loop about 160) before, 179–184 after. Each row of the
+/// projection and of ∂L/∂X is the same sum, and the packed W_hh the same
+/// values, so no bit changes (`tests/rnn_threads.rs`).
 pub fn lstm_forward<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
