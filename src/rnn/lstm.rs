@@ -472,9 +472,11 @@ fn lstm_forward_steps<T: Scalar>(
 /// Backward of `lstm_forward`: BPTT over the whole sequence (DERIVATIONS.md,
 /// "LSTM" and "Sequence unroll").
 ///
-/// `x`: (T·B, I), the forward input; `dy`: ∂L/∂a⟨t⟩ for every step (T·B, H);
-/// `dh_n`, `dc_n`: ∂L/∂a⟨T⟩ and ∂L/∂c⟨T⟩ from beyond the sequence (B, H).
-/// Adds into `grads` and returns (∂L/∂x (T·B, I), ∂L/∂a⟨0⟩, ∂L/∂c⟨0⟩).
+/// `p`: the parameters of the forward pass (the cache may hold W_hh packed
+/// from them); `x`: (T·B, I), the forward input; `dy`: ∂L/∂a⟨t⟩ for every
+/// step (T·B, H); `dh_n`, `dc_n`: ∂L/∂a⟨T⟩ and ∂L/∂c⟨T⟩ from beyond the
+/// sequence (B, H). Adds into `grads` and returns (∂L/∂x (T·B, I), ∂L/∂a⟨0⟩,
+/// ∂L/∂c⟨0⟩).
 pub fn lstm_backward<T: Scalar>(
     p: &CellParams<T>,
     x: MatRef<T>,
