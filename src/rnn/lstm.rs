@@ -394,10 +394,9 @@ pub fn lstm_forward_ws<T: Scalar>(
             },
             false,
         );
-        w_ih_t
-            .into_iter()
-            .chain(w_hh_t)
-            .for_each(|w| ws.keep_packed(w));
+        for w in [w_ih_t, w_hh_t].into_iter().flatten() {
+            ws.keep_packed(w);
+        }
     }
     LstmCache {
         batch: b,
@@ -506,7 +505,9 @@ pub fn lstm_backward_ws<T: Scalar>(
     let hsz = p.hidden_size();
     let isz = p.weight_ih.cols();
     let steps = cache.gates.rows() / b.max(1);
-    let beside = cache.input_grad && inputs_beside_the_loop(x, b, hsz, 4);
+    // The forward pass ran beside its loop (and packed W_hh there) exactly
+    // when `inputs_beside_the_loop` said so; the backward pass follows it.
+    let beside = cache.input_grad && cache.w_hh.is_some();
     // W_hh: (4H, H), packed by the forward pass beside its loop, or now.
     let mut packed_now = None;
     let w_hh: &PackedB<T> = match cache.w_hh.as_deref() {
