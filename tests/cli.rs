@@ -178,6 +178,65 @@ fn every_kernel_path_passes_the_rnn_checks() {
     }
 }
 
+/// `bench peak` prints one fma line and one read line per buffer, with
+/// positive finite rates, the buffer rounded down to whole blocks of the
+/// probe; sizes it cannot read and unknown dtypes are errors naming the flag.
+#[test]
+fn bench_peak_prints_json_and_refuses_bad_sizes() {
+    for dtype in ["f32", "f64"] {
+        let (code, out, err) = seqmodels(&[
+            "bench",
+            "peak",
+            "--dtype",
+            dtype,
+            "--bytes",
+            "100000",
+            "--min-time",
+            "0",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<seqmodels::io::json::Json> = out
+            .lines()
+            .map(|l| seqmodels::io::json::Json::parse(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        let probe = |v: &seqmodels::io::json::Json| {
+            v.get("probe").and_then(|p| p.as_str().map(String::from))
+        };
+        assert_eq!(probe(&lines[0]).as_deref(), Some("fma"), "{out}");
+        assert_eq!(probe(&lines[1]).as_deref(), Some("read"), "{out}");
+        let rate = |v: &seqmodels::io::json::Json, key: &str| v.get(key).and_then(|x| x.as_f64());
+        let gflops = rate(&lines[0], "gflops").expect("gflops");
+        let gbytes = rate(&lines[1], "gbytes_per_s").expect("gbytes_per_s");
+        assert!(gflops.is_finite() && gflops > 0.0, "{out}");
+        assert!(gbytes.is_finite() && gbytes > 0.0, "{out}");
+        // 100 000 bytes hold whole blocks of 8 vectors; at most 64 values
+        // (one block of 8 · 64 bytes) are left over, and the count is whole
+        // values of the dtype.
+        let bytes = rate(&lines[1], "bytes").expect("bytes") as usize;
+        let size = if dtype == "f32" { 4 } else { 8 };
+        assert!(
+            bytes <= 100_000 && bytes > 100_000 - 8 * 64 && bytes % size == 0,
+            "{out}"
+        );
+    }
+    for (args, needle) in [
+        (&["bench", "peak", "--bytes", "10"][..], "--bytes 10"),
+        (
+            &["bench", "peak", "--bytes", "2000000000"][..],
+            "--bytes 2000000000",
+        ),
+        (&["bench", "peak", "--bytes", "-1"][..], "--bytes"),
+        (&["bench", "peak", "--dtype", "f16"][..], "--dtype"),
+        (&["bench", "peak", "--min-time", "nan"][..], "--min-time"),
+        (&["bench", "peek"][..], "peek"),
+    ] {
+        let (code, _, err) = seqmodels(args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {needle:?} not in {err:?}");
+    }
+}
+
 #[test]
 fn bench_gemm_prints_json() {
     let (code, out, _) = seqmodels(&[

@@ -1,6 +1,8 @@
 //! `seqmodels bench gemm`: times the matrix product at the shapes that matter
 //! and prints one JSON object per shape (the same keys as
 //! `benches/peers/gemm_numpy.py`, so `benches/compare_gemm.sh` can pair them).
+//! `seqmodels bench rnn` does the same for the recurrent layers; `seqmodels
+//! bench peak` (in `peak.rs`) measures the machine's own limits.
 
 use super::args::{Args, CliError};
 use super::timing::measure;
@@ -43,19 +45,21 @@ pub fn run(argv: Vec<String>) -> Result<(), CliError> {
         Some((w, r)) => (w.clone(), r.to_vec()),
         None => {
             return Err(cli_err!(
-                "bench: say what to time: `seqmodels bench gemm` or `seqmodels bench rnn`"
+                "bench: say what to time: `seqmodels bench gemm`, `seqmodels bench rnn` or \
+                 `seqmodels bench peak`"
             ))
         }
     };
     match what.as_str() {
         "gemm" => gemm_cmd(rest),
         "rnn" => rnn_cmd(rest),
+        "peak" => super::peak::peak_cmd(rest),
         "-h" | "--help" => {
-            println!("{GEMM_HELP}\n\n{RNN_HELP}");
+            println!("{GEMM_HELP}\n\n{RNN_HELP}\n\n{}", super::peak::PEAK_HELP);
             Ok(())
         }
         other => Err(cli_err!(
-            "bench: unknown benchmark {other:?} (expected gemm or rnn)"
+            "bench: unknown benchmark {other:?} (expected gemm, rnn or peak)"
         )),
     }
 }

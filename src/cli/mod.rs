@@ -10,6 +10,7 @@ pub mod eval;
 pub mod experiment;
 pub mod gradcheck;
 pub mod import;
+pub mod peak;
 pub mod progress;
 pub mod sample;
 pub mod timing;
@@ -33,6 +34,7 @@ commands:
   logits         next-token logits of a checkpoint on a prompt (JSON)
   bench gemm     time the packed GEMM at square and recurrent shapes (JSON lines)
   bench rnn      time one forward + backward pass of RNN/GRU/LSTM layers (JSON lines)
+  bench peak     one core's multiply-add peak and read rates, to read the others against
   tsne           map points (e.g. word vectors) to 2-D with t-SNE, write an SVG plot
   data clusters  write generated Gaussian clusters as a TSV (t-SNE test data)
   train          train a char- or word-level language model (RNN/GRU/LSTM)
