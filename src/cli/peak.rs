@@ -220,7 +220,7 @@ fn fma_chains<T: Scalar, const L: usize, const FUSED: bool>(rounds: usize) -> f6
 
 /// The read probe with `lanes` values per vector: `passes` reads of the
 /// whole blocks of READ_CHAINS·lanes values of `buf`. Returns passes ·
-/// Σ 0.5·buf[i] over those values, in f64.
+/// Σ 0.5·buf\[i\] over those values, in f64.
 pub fn read_probe<T: Scalar>(lanes: usize, buf: &[T], passes: usize) -> f64 {
     match (READ_CHAINS * lanes, fused(Kernel::active())) {
         (128, true) => read_chains::<T, 128, true>(buf, passes),
