@@ -26,9 +26,9 @@ use crate::linalg::{Kernel, Scalar};
 pub const PEAK_HELP: &str = "\
 seqmodels bench peak [--dtype f32|f64] [--bytes N] [--min-time S]
 
-Measures one core (whatever --threads says elsewhere) on the vector path the
-GEMM uses, with a warm-up and then repeated runs for at least --min-time
-seconds (default 0.5), and prints one JSON line per probe:
+Measures one core (the probes run on the calling thread only) on the vector
+path the GEMM uses, with a warm-up and then repeated runs for at least
+--min-time seconds (default 0.5), and prints one JSON line per probe:
   {\"name\":\"peak\",\"probe\":\"fma\",\"dtype\":..,\"kernel\":..,\"median_ms\":..,\"gflops\":..}
     independent multiply-adds on registers: the multiply-add peak
   {\"name\":\"peak\",\"probe\":\"read\",\"dtype\":..,\"kernel\":..,\"bytes\":..,\"median_us\":..,\"gbytes_per_s\":..}
