@@ -104,15 +104,10 @@ fn rnn_cmd(argv: Vec<String>) -> Result<(), CliError> {
     let bidirectional = a.flag("--bidirectional");
     let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
     let threads = a.threads()?.unwrap_or_else(pool::threads);
-    let min_time: f64 = a.value_or("--min-time", 0.5)?;
+    let min_time = min_time(&mut a, "bench rnn")?;
     a.finish()?;
     if layers == 0 {
         return Err(cli_err!("bench rnn: --layers must be at least 1"));
-    }
-    if !(min_time.is_finite() && min_time >= 0.0) {
-        return Err(cli_err!(
-            "bench rnn: --min-time must be a non-negative number of seconds"
-        ));
     }
     let cells: Vec<CellKind> = match cell.as_deref() {
         None => vec![
@@ -275,13 +270,8 @@ fn gemm_cmd(argv: Vec<String>) -> Result<(), CliError> {
     let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
     let threads = a.threads()?.unwrap_or_else(pool::threads);
     let prepacked = a.flag("--prepacked");
-    let min_time: f64 = a.value_or("--min-time", 0.5)?;
+    let min_time = min_time(&mut a, "bench gemm")?;
     a.finish()?;
-    if !(min_time.is_finite() && min_time >= 0.0) {
-        return Err(cli_err!(
-            "bench gemm: --min-time must be a non-negative number of seconds"
-        ));
-    }
     let shapes: Vec<(usize, usize, usize)> = match (m, k, n) {
         (None, None, None) => GEMM_SHAPES.to_vec(),
         (Some(m), Some(k), Some(n))
@@ -372,6 +362,18 @@ pub fn gemm_row<T: Scalar>(
             Json::num(round(flops / (timing.median_ms * 1e-3) / 1e9, 2)),
         ),
     ])
+}
+
+/// `--min-time S` (default 0.5 s) of a `bench` command: a non-negative
+/// number of seconds, or an error naming the flag.
+pub(super) fn min_time(a: &mut Args, command: &str) -> Result<f64, CliError> {
+    let min_time: f64 = a.value_or("--min-time", 0.5)?;
+    if !(min_time.is_finite() && min_time >= 0.0) {
+        return Err(cli_err!(
+            "{command}: --min-time must be a non-negative number of seconds"
+        ));
+    }
+    Ok(min_time)
 }
 
 /// Rounds to `digits` decimals (for readable JSON).

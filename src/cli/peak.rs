@@ -15,10 +15,11 @@
 //! compare it with a closed form), so no work can be dropped by the compiler.
 
 use super::args::{Args, CliError};
-use super::bench::round;
+use super::bench::{min_time, round};
 use super::timing::measure;
 use crate::cli_err;
 use crate::io::json::{object, Json};
+use crate::linalg::gemm::aligned_start;
 use crate::linalg::simd::vectorized;
 use crate::linalg::{Kernel, Scalar};
 
@@ -61,13 +62,8 @@ pub fn peak_cmd(argv: Vec<String>) -> Result<(), CliError> {
     }
     let dtype = a.choice("--dtype", &["f32", "f64"], "f32")?;
     let bytes: Option<usize> = a.value("--bytes")?;
-    let min_time: f64 = a.value_or("--min-time", 0.5)?;
+    let min_time = min_time(&mut a, "bench peak")?;
     a.finish()?;
-    if !(min_time.is_finite() && min_time >= 0.0) {
-        return Err(cli_err!(
-            "bench peak: --min-time must be a non-negative number of seconds"
-        ));
-    }
     let sizes = match bytes {
         None => READ_SIZES.to_vec(),
         Some(b) if (READ_CHAINS * 64..=1 << 30).contains(&b) => vec![b],
@@ -128,14 +124,16 @@ fn peak_rows<T: Scalar>(sizes: &[usize], min_time: f64) -> Vec<Json> {
     for &bytes in sizes {
         let block = READ_CHAINS * lanes;
         let n = bytes / T::BYTES / block * block;
-        // Values in [0.5, 1.5): nothing underflows, nothing grows. Read from
-        // a 64-byte boundary, as the GEMM's packed operands are (a vector
-        // load across two cache lines costs two).
-        let store: Vec<T> = (0..n + 64 / T::BYTES)
-            .map(|i| T::from_f64(0.5 + (i % 1000) as f64 * 1e-3))
-            .collect();
-        let skip = store.as_ptr().align_offset(64).min(64 / T::BYTES);
-        let buf = &store[skip..skip + n];
+        // Read from a 64-byte boundary, as the GEMM's packed operands are (a
+        // vector load across two cache lines costs two). Values in [0.5,
+        // 1.5): nothing underflows, nothing grows.
+        let mut store = Vec::new();
+        let start = aligned_start(&mut store, n);
+        let buf = &mut store[start..start + n];
+        for (i, v) in buf.iter_mut().enumerate() {
+            *v = T::from_f64(0.5 + (i % 1000) as f64 * 1e-3);
+        }
+        let buf = &*buf;
         // Small buffers are read several times per timed run, so that the
         // clock and the call are a small part of it (a run reads ≥ 1 MiB).
         let read = (n * T::BYTES) as f64;

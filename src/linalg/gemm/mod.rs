@@ -23,6 +23,7 @@ mod kernel;
 mod pack;
 
 pub use dispatch::Kernel;
+pub(crate) use kernel::aligned_start;
 pub use kernel::{GemmScalar, Tiles};
 
 use super::pool;
